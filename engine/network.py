@@ -1,0 +1,287 @@
+"""A compiled network: parameters as numpy arrays, forward and chain-rule backward.
+
+Compiling a Graph fixes the topological order, the parameter arrays and, per
+batch size, preallocated buffers; a step then walks prebuilt lists and calls
+numpy with ``out=`` so that small networks are not slowed by Python overhead.
+
+Forward, in topological order:  z = Σ_src a_src Wᵀ + b,  a = f(z)
+Backward, in reverse:            dL/da = Σ_dst δ_dst W  (every path into the node)
+                                 δ = dL/dz = dL/da · f'(z)
+                                 dL/dW = δᵀ a_src,  dL/db = Σ_batch δ
+A fused loss (bce on sigmoid, softmax_ce on softmax) starts from δ = (y − t)/B.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import activations, losses
+from .graph import Graph, GraphError
+from .network_buffers import Buffers, apply_activation, local_delta
+
+
+class ParameterMismatch(GraphError):
+    """Parameters whose names or shapes do not fit the design."""
+
+
+def weight_name(src: str, dst: str) -> str:
+    return f"W:{src}->{dst}"
+
+
+def bias_name(node: str) -> str:
+    return f"b:{node}"
+
+
+class Network:
+    """A Graph compiled into numpy parameters, with forward, backward and trace.
+
+    ``parameters()`` are the live arrays (W is dst × src); masked weights are
+    kept at zero. After a pass, ``z`` and ``a`` hold each node's pre-activation
+    and activation (views of internal buffers, overwritten by the next pass).
+    """
+
+    def __init__(self, graph: Graph, seed: int = 0, dtype="float32"):
+        graph.check_complete()
+        graph.check_loss()
+        self.graph = graph
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise GraphError(f"dtype must be float32 or float64, not {self.dtype}")
+        self.loss = graph.loss
+        self.order = graph.topological_order()
+        self.input = graph.input_node().id
+        self.output = graph.output_node().id
+        self.sizes = {n: graph.nodes[n].size for n in self.order}
+        self.activation = {n: graph.nodes[n].activation for n in self.order}
+        self.incoming = {n: [c.src for c in graph.incoming(n)] for n in self.order}
+        self.masks = {(c.src, c.dst): (None if c.mask is None else c.mask.astype(self.dtype))
+                      for c in graph.connections.values()}
+        self.W: dict[tuple[str, str], np.ndarray] = {}
+        self.b: dict[str, np.ndarray] = {}
+        self._params: dict[str, np.ndarray] = {}
+        self._grads: dict[str, np.ndarray] = {}
+        for n in self.order:
+            if n == self.input:
+                continue
+            for s in self.incoming[n]:
+                w = np.zeros((self.sizes[n], self.sizes[s]), self.dtype)
+                self.W[(s, n)] = w
+                self._params[weight_name(s, n)] = w
+            self.b[n] = np.zeros(self.sizes[n], self.dtype)
+            self._params[bias_name(n)] = self.b[n]
+        for k, p in self._params.items():
+            self._grads[k] = np.zeros_like(p)
+        self._live = self._nodes_reaching_output()
+        # Weights of nodes that cannot reach the output: their data gradient is always zero.
+        self._dead = [k for k in self.W if k[1] not in self._live]
+        self._buffers: dict[int, Buffers] = {}
+        self.z: dict[str, np.ndarray] = {}
+        self.a: dict[str, np.ndarray] = {}
+        self.initialize(seed)
+
+    # ----- set-up ---------------------------------------------------------
+    def _nodes_reaching_output(self) -> set[str]:
+        live = {self.output}
+        for n in reversed(self.order):
+            if any(c.dst in live for c in self.graph.outgoing(n)):
+                live.add(n)
+        return live
+
+    def initialize(self, seed: int | None = None) -> None:
+        """New weights from the seed: He for the relu family, Glorot otherwise; zero biases."""
+        if seed is not None:
+            self.seed = seed
+        rng = np.random.default_rng(self.seed)
+        for n, b in self.b.items():
+            fan_in = sum(self.sizes[s] for s in self.incoming[n])
+            for s in self.incoming[n]:
+                w = self.W[(s, n)]
+                if self.activation[n] in activations.RELU_FAMILY:
+                    w[...] = rng.normal(0.0, np.sqrt(2.0 / fan_in), w.shape)
+                else:
+                    limit = np.sqrt(6.0 / (fan_in + self.sizes[n]))
+                    w[...] = rng.uniform(-limit, limit, w.shape)
+            b[...] = 0.0
+        self.apply_masks()
+
+    def apply_masks(self) -> None:
+        """Zero every masked weight."""
+        for key, m in self.masks.items():
+            if m is not None:
+                self.W[key] *= m
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """Live parameter arrays by name: "W:src->dst" (dst × src) and "b:node"."""
+        return self._params
+
+    @property
+    def gradients(self) -> dict[str, np.ndarray]:
+        """Gradients of the latest backward pass (live buffers, same keys as parameters)."""
+        return self._grads
+
+    def parameter_shapes(self) -> dict[str, tuple]:
+        return {k: p.shape for k, p in self._params.items()}
+
+    def parameter_count(self) -> int:
+        return sum(p.size for p in self._params.values())
+
+    def load_parameters(self, values: dict) -> None:
+        """Copy ``values`` in after checking every name and shape; nothing changes unless all fit."""
+        problems = []
+        for k in self._params:
+            if k not in values:
+                problems.append(f"{k} is missing")
+        for k, v in values.items():
+            if k not in self._params:
+                problems.append(f"{k} is not in the design")
+                continue
+            arr = np.asarray(v)
+            if arr.shape != self._params[k].shape:
+                problems.append(f"{k} has shape {tuple(arr.shape)}, the design needs "
+                                f"{tuple(self._params[k].shape)}")
+            elif not np.issubdtype(arr.dtype, np.number) or not np.isfinite(arr).all():
+                problems.append(f"{k} holds values that are not finite numbers")
+        if problems:
+            raise ParameterMismatch("the weights do not fit the design: " + "; ".join(problems))
+        for k, p in self._params.items():
+            p[...] = np.asarray(values[k], dtype=self.dtype)
+        self.apply_masks()
+
+    def rebuild(self, graph: Graph | None = None) -> "Network":
+        """A network for the (edited) graph keeping every parameter whose shape did not change."""
+        new = Network(graph if graph is not None else self.graph, self.seed, self.dtype)
+        for k, p in new._params.items():
+            old = self._params.get(k)
+            if old is not None and old.shape == p.shape:
+                p[...] = old
+        new.apply_masks()
+        return new
+
+    # ----- passes ---------------------------------------------------------
+    def _buffers_for(self, batch: int) -> Buffers:
+        buf = self._buffers.get(batch)
+        if buf is None:
+            if len(self._buffers) >= 4:  # keep memory bounded (grids, single examples, batches)
+                self._buffers.pop(next(iter(self._buffers)))
+            buf = Buffers(self, batch)
+            self._buffers[batch] = buf
+        return buf
+
+    def _check_input(self, X) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.sizes[self.input]:
+            raise GraphError(f"the input has shape {X.shape}, the network needs "
+                             f"(batch, {self.sizes[self.input]})")
+        return np.ascontiguousarray(X, dtype=self.dtype)
+
+    def _forward(self, X: np.ndarray) -> Buffers:
+        buf = self._buffers_for(X.shape[0])
+        buf.a[self.input] = X
+        a, z, W, b = buf.a, buf.z, self.W, self.b
+        for n, srcs, act, tmp in buf.forward_plan:
+            zn = z[n]
+            np.matmul(a[srcs[0]], W[(srcs[0], n)].T, out=zn)
+            for s in srcs[1:]:
+                np.matmul(a[s], W[(s, n)].T, out=tmp)
+                zn += tmp
+            zn += b[n]
+            apply_activation(act, zn, a[n])
+        self.z, self.a = buf.z, buf.a
+        return buf
+
+    def forward(self, X) -> np.ndarray:
+        """The output for a batch: (batch, input size) -> (batch, output size), a copy."""
+        return self._forward(self._check_input(X)).a[self.output].copy()
+
+    def _loss(self, buf: Buffers, T: np.ndarray, l1: float, l2: float) -> float:
+        out = self.output
+        y = buf.a[out]
+        diff = buf.diff
+        np.subtract(y, T, out=diff)
+        if self.loss == "mse":
+            loss = 0.5 * float(np.vdot(diff, diff)) / y.shape[0]
+        else:
+            loss = losses.value(self.loss, buf.z[out], y, T)
+        if l1 or l2:
+            for w in self.W.values():
+                if l2:
+                    loss += 0.5 * l2 * float(np.vdot(w, w))
+                if l1:
+                    loss += l1 * float(np.abs(w).sum())
+        return loss
+
+    def _backward(self, buf: Buffers, l1: float, l2: float) -> None:
+        out, a, z, ga, delta = self.output, buf.a, buf.z, buf.ga, buf.delta
+        diff = buf.diff
+        diff *= 1.0 / diff.shape[0]            # (y − t)/B: dL/dy for mse, dL/dz when fused
+        if losses.is_fused(self.loss):
+            delta[out] = diff
+        else:
+            local_delta(self.activation[out], z[out], a[out], diff, delta[out], buf.tmp_out)
+        for n, conns, act in buf.backward_plan:
+            d = delta[n]
+            if n != out:
+                local_delta(act, z[n], a[n], ga[n], d, buf.tmp[n])
+            for s, w, gw, first in conns:
+                np.matmul(d.T, a[s], out=gw)
+                if first is None:
+                    continue
+                if first:
+                    np.matmul(d, w, out=ga[s])
+                else:
+                    ga[s] += d @ w
+            np.sum(d, axis=0, out=self._grads[bias_name(n)])
+        for s, n in self._dead:
+            self._grads[weight_name(s, n)][...] = 0.0
+        for (s, n), w in self.W.items():
+            gw = self._grads[weight_name(s, n)]
+            if l2:
+                gw += l2 * w
+            if l1:
+                gw += l1 * np.sign(w)
+            m = self.masks[(s, n)]
+            if m is not None:
+                gw *= m
+
+    def _check_target(self, T, batch: int) -> np.ndarray:
+        T = np.asarray(T)
+        want = (batch, self.sizes[self.output])
+        if T.shape != want:
+            raise GraphError(f"the targets have shape {T.shape}, the network needs {want}")
+        return np.ascontiguousarray(T, dtype=self.dtype)
+
+    def loss_and_gradients(self, X, T, l1: float = 0.0, l2: float = 0.0):
+        """Mean loss over the batch (plus penalties) and its gradients, as copies."""
+        X = self._check_input(X)
+        T = self._check_target(T, X.shape[0])
+        buf = self._forward(X)
+        loss = self._loss(buf, T, l1, l2)
+        self._backward(buf, l1, l2)
+        return loss, {k: g.copy() for k, g in self._grads.items()}
+
+    def train_step(self, X, T, optimizer, l1: float = 0.0, l2: float = 0.0) -> float:
+        """Forward, backward and one optimiser update; returns the batch loss before the update.
+
+        X and T should already be contiguous arrays of the network's dtype (the trainer
+        makes them so once); gradients stay available in ``gradients``.
+        """
+        if X.dtype != self.dtype or not X.flags.c_contiguous:
+            X = self._check_input(X)
+            T = self._check_target(T, X.shape[0])
+        buf = self._forward(X)
+        loss = self._loss(buf, T, l1, l2)
+        self._backward(buf, l1, l2)
+        optimizer.step(self._params, self._grads)
+        return loss
+
+    def loss_value(self, X, T, l1: float = 0.0, l2: float = 0.0) -> float:
+        """Mean loss of a batch without a backward pass (evaluation)."""
+        X = self._check_input(X)
+        T = self._check_target(T, X.shape[0])
+        return self._loss(self._forward(X), T, l1, l2)
+
+    def trace(self, X, T, lr: float | None = None):
+        """The ordered steps of one forward and backward pass: see engine.trace."""
+        from .trace import trace_network
+        return trace_network(self, self._check_input(X),
+                             self._check_target(T, np.asarray(X).shape[0]), lr)

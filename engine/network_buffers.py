@@ -1,0 +1,102 @@
+"""Preallocated per-batch-size buffers and in-place activation kernels for Network.
+
+Small networks spend their time in Python and numpy call overhead, not in
+arithmetic (ARCHITECTURE.md), so each batch size gets its arrays once and the
+step walks prebuilt plans, writing with ``out=``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import activations, losses
+
+
+def apply_activation(name: str, z: np.ndarray, a: np.ndarray) -> None:
+    """a = f(z), in place where numpy allows."""
+    if name == "linear":
+        if a is not z:
+            np.copyto(a, z)
+    elif name == "tanh":
+        np.tanh(z, out=a)
+    elif name == "sigmoid":             # σ(z) = ½(1 + tanh(z/2)): stable for any z
+        np.multiply(z, 0.5, out=a)
+        np.tanh(a, out=a)
+        a *= 0.5
+        a += 0.5
+    elif name == "relu":
+        np.maximum(z, 0, out=a)
+    else:
+        a[...] = activations.forward(name, z)
+
+
+def local_delta(name: str, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray,
+                out: np.ndarray, tmp: np.ndarray) -> None:
+    """out = dL/dz = dL/da · f'(z) (for softmax, the Jacobian-vector product)."""
+    if name == "linear":
+        if out is not grad_a:
+            np.copyto(out, grad_a)
+    elif name == "tanh":                # 1 − a²
+        np.multiply(a, a, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        np.multiply(grad_a, tmp, out=out)
+    elif name == "sigmoid":             # a(1 − a)
+        np.subtract(1, a, out=tmp)
+        tmp *= a
+        np.multiply(grad_a, tmp, out=out)
+    elif name == "relu":
+        np.multiply(grad_a, z > 0, out=out)
+    else:
+        out[...] = activations.backward(name, z, a, grad_a)
+
+
+class Buffers:
+    """Every array one pass over a batch of ``batch`` examples needs, and the plans that use them."""
+
+    def __init__(self, net, batch: int):
+        dt, sizes = net.dtype, net.sizes
+        self.z, self.a, self.ga, self.delta, self.tmp = {}, {}, {}, {}, {}
+        for n in net.order:
+            if n == net.input:
+                continue
+            shape = (batch, sizes[n])
+            self.z[n] = np.zeros(shape, dt)
+            # A linear node's activation is its pre-activation: share the array.
+            self.a[n] = self.z[n] if net.activation[n] == "linear" else np.zeros(shape, dt)
+            self.ga[n] = np.zeros(shape, dt)
+            self.delta[n] = (self.ga[n] if net.activation[n] == "linear"
+                             else np.zeros(shape, dt))
+            self.tmp[n] = np.zeros(shape, dt)
+        out = net.output
+        self.diff = np.zeros((batch, sizes[out]), dt)
+        self.tmp_out = np.zeros((batch, sizes[out]), dt)
+        if losses.is_fused(net.loss):
+            self.delta[out] = self.diff
+        elif self.delta[out] is self.ga[out]:
+            self.delta[out] = np.zeros((batch, sizes[out]), dt)
+
+        self.forward_plan = []
+        for n in net.order:
+            if n == net.input:
+                continue
+            srcs = net.incoming[n]
+            scratch = np.zeros((batch, sizes[n]), dt) if len(srcs) > 1 else None
+            self.forward_plan.append((n, srcs, net.activation[n], scratch))
+
+        # Backward over the nodes that reach the output, in reverse order. The first
+        # path to reach a source writes its dL/da; later paths add to it.
+        from .network import weight_name
+        self.backward_plan = []
+        written: set[str] = set()
+        for n in reversed(net.order):
+            if n == net.input or n not in net._live:
+                continue
+            conns = []
+            for s in net.incoming[n]:
+                gw = net._grads[weight_name(s, n)]
+                if s == net.input:
+                    first = None
+                else:
+                    first = s not in written
+                    written.add(s)
+                conns.append((s, net.W[(s, n)], gw, first))
+            self.backward_plan.append((n, conns, net.activation[n]))
