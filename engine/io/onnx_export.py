@@ -1,0 +1,134 @@
+"""Export a design and its parameters as an ONNX model (float32) that onnxruntime and Netron open.
+
+Layout: the graph input "input" [batch, n_in] is the input node's activation.
+Each further node, in topological order, is ``Gemm(a_src, W, b)`` with
+transB=1 for its first incoming connection (W keeps the dst × src layout of
+the weight files, with the mask folded in), ``Gemm`` without bias for any
+further connection and a ``Sum`` of them (skip connections and branches), then
+its activation operator. The output node's activation is the graph output
+"output" [batch, n_out]. Node and value names carry the node ids, so Netron
+shows the design.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write_bytes
+from .weights import WeightsError, check_weights
+
+MIN_OPSET = 13  # Softmax over one axis (-1) as the engine computes it
+
+
+class ExportError(ValueError):
+    """A model that cannot be exported; the message says why."""
+
+
+def expected_shapes(graph) -> dict[str, tuple[int, ...]]:
+    """The parameter names and shapes a design needs, as Network.parameters() names them."""
+    shapes = {}
+    for node_id in graph.topological_order():
+        node = graph.node(node_id)
+        if node.kind == "input":
+            continue
+        for c in graph.incoming(node_id):
+            shapes[f"W:{c.key}"] = (node.size, graph.node(c.src).size)
+        shapes[f"b:{node_id}"] = (node.size,)
+    return shapes
+
+
+def _feeding_output(graph) -> set[str]:
+    """Nodes the output depends on (others would dangle in the exported graph)."""
+    out = graph.output_node().id
+    seen, stack = {out}, [out]
+    while stack:
+        for c in graph.incoming(stack.pop()):
+            if c.src not in seen:
+                seen.add(c.src)
+                stack.append(c.src)
+    return seen
+
+
+def _activation(helper, name: str, node_id: str, z: str, a: str) -> list:
+    op = f"{node_id}/{name}"
+    simple = {"linear": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu",
+              "softplus": "Softplus"}
+    if name in simple:
+        return [helper.make_node(simple[name], [z], [a], name=op)]
+    if name == "leaky_relu":
+        return [helper.make_node("LeakyRelu", [z], [a], name=op, alpha=0.01)]
+    if name == "elu":
+        return [helper.make_node("Elu", [z], [a], name=op, alpha=1.0)]
+    if name == "softmax":
+        return [helper.make_node("Softmax", [z], [a], name=op, axis=-1)]
+    if name == "swish":
+        s = f"sigmoid({node_id})"
+        return [helper.make_node("Sigmoid", [z], [s], name=f"{node_id}/swish sigmoid"),
+                helper.make_node("Mul", [z, s], [a], name=f"{node_id}/swish z·σ(z)")]
+    raise ExportError(f"node {node_id!r}: the activation {name!r} has no ONNX equivalent here")
+
+
+def build_model(graph, params: dict[str, np.ndarray], *, opset: int = 17):
+    """The onnx.ModelProto for ``graph`` with ``params`` (checked, not yet written)."""
+    import onnx  # imported here: the engine must start without it
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph.check_complete()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+        raise ExportError(f"opset must be a whole number from {MIN_OPSET} to {onnx.defs.onnx_opset_version()}, "
+                          f"not {opset!r}")
+    check_weights(expected_shapes(graph), params)
+    bad = [k for k, v in params.items() if not np.isfinite(np.asarray(v, dtype=np.float64)).all()]
+    if bad:
+        raise WeightsError(f"{', '.join(bad)} hold{'s' if len(bad) == 1 else ''} NaN or infinite values: "
+                           "train again or load good weights before exporting")
+    inp, out = graph.input_node(), graph.output_node()
+    keep = _feeding_output(graph)
+    value = {inp.id: "input"}
+    nodes, inits = [], []
+    for node_id in graph.topological_order():
+        node = graph.node(node_id)
+        if node.kind == "input" or node_id not in keep:
+            continue
+        incoming = graph.incoming(node_id)
+        bias = f"b:{node_id}"
+        inits.append(numpy_helper.from_array(np.asarray(params[bias], dtype=np.float32), bias))
+        parts = []
+        for i, c in enumerate(incoming):
+            w = np.asarray(params[f"W:{c.key}"], dtype=np.float32)
+            if c.mask is not None:
+                w = w * c.mask.astype(np.float32)
+            wname = f"W:{c.key}"
+            inits.append(numpy_helper.from_array(np.ascontiguousarray(w), wname))
+            part = f"z:{node_id}" if len(incoming) == 1 else f"{c.key} product"
+            nodes.append(helper.make_node("Gemm", [value[c.src], wname] + ([bias] if i == 0 else []), [part],
+                                          name=f"{node_id}/from {c.src}", transB=1))
+            parts.append(part)
+        z = f"z:{node_id}"
+        if len(parts) > 1:
+            nodes.append(helper.make_node("Sum", parts, [z], name=f"{node_id}/sum"))
+        a = "output" if node_id == out.id else f"a:{node_id}"
+        nodes += _activation(helper, node.activation, node_id, z, a)
+        value[node_id] = a
+    g = helper.make_graph(
+        nodes, "backprop_studio",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", inp.size])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", out.size])],
+        initializer=inits,
+        doc_string=f"Backprop Studio design: {len(keep)} nodes, loss {graph.loss}")
+    opsets = [helper.make_opsetid("", opset)]
+    model = helper.make_model(g, opset_imports=opsets, producer_name="Backprop Studio",
+                              ir_version=helper.find_min_ir_version_for(opsets))
+    helper.set_model_props(model, {"loss": graph.loss, "input node": inp.label, "output node": out.label})
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def export_onnx(graph, params: dict[str, np.ndarray], path, *, opset: int = 17) -> None:
+    """Write ``graph`` with ``params`` as an ONNX model to ``path`` (atomic)."""
+    model = build_model(graph, params, opset=opset)
+    try:
+        atomic_write_bytes(Path(path), model.SerializeToString())
+    except OSError as e:
+        raise ExportError(f"{path}: cannot write it ({e.strerror or e})") from None

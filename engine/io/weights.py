@@ -1,0 +1,265 @@
+"""Weight files: .npz, .json and .safetensors, keyed by the names of Network.parameters().
+
+Names are "W:src->dst" (shape dst × src; masked entries are zero) and "b:node"
+(shape (size,)). Every format keeps the arrays' dtype (float32 or float64) and
+exact values; a design (the dict of the design file) may ride along. Writes are
+atomic. Loading refuses, with a WeightsError naming the file, anything that is
+not a clean set of finite numeric arrays. See docs/formats.md.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write_bytes
+
+FORMAT = "backprop-studio-weights"
+VERSION = 1
+FORMATS = (".npz", ".json", ".safetensors")
+DESIGN_KEY = "__design__"   # npz entry / safetensors metadata key / json field "design"
+_FLOAT = {"float32": np.float32, "float64": np.float64}
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be written, read, or used with the design."""
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        hint = " (ONNX is export only: use export_onnx)" if suffix == ".onnx" else ""
+        raise WeightsError(f"{path.name}: unknown weights format {suffix or '(no extension)'!r}: "
+                           f"use {', '.join(FORMATS)}{hint}")
+    return suffix
+
+
+def _clean(name: str, value, where: str) -> np.ndarray:
+    """A finite float32/float64 array, or a WeightsError saying what is wrong with ``name``."""
+    if not isinstance(name, str) or not name:
+        raise WeightsError(f"{where}: parameter names must be non-empty text, not {name!r}")
+    arr = np.asarray(value)
+    if arr.dtype.kind in "iu":
+        arr = arr.astype(np.float64)
+    elif arr.dtype not in (np.float32, np.float64):
+        if arr.dtype.kind == "f":
+            arr = arr.astype(np.float32)
+        else:
+            raise WeightsError(f"{where}: {name} holds {arr.dtype} values, not numbers")
+    if not np.isfinite(arr).all():
+        raise WeightsError(f"{where}: {name} holds NaN or infinite values")
+    return arr
+
+
+def _npz_bytes(params: dict, design: dict | None) -> bytes:
+    buf = io.BytesIO()
+    entries = dict(params)
+    if design is not None:
+        entries[DESIGN_KEY] = np.frombuffer(json.dumps(design).encode(), dtype=np.uint8)
+    np.savez(buf, **entries)
+    return buf.getvalue()
+
+
+def _json_bytes(params: dict, design: dict | None) -> bytes:
+    doc = {"format": FORMAT, "version": VERSION,
+           "parameters": [{"name": k, "shape": list(v.shape), "dtype": v.dtype.name, "values": v.tolist()}
+                          for k, v in params.items()]}
+    if design is not None:
+        doc["design"] = design
+    return (json.dumps(doc, indent=1) + "\n").encode()
+
+
+def _safetensors_bytes(params: dict, design: dict | None) -> bytes:
+    from safetensors.numpy import save
+    # safetensors sorts its header; the names' order (the design's order) rides in the metadata
+    metadata = {"format": FORMAT, "version": str(VERSION), "order": json.dumps(list(params))}
+    if design is not None:
+        metadata[DESIGN_KEY] = json.dumps(design)
+    return save({k: np.ascontiguousarray(v) for k, v in params.items()}, metadata=metadata)
+
+
+def save_weights(params: dict[str, np.ndarray], path, *, design: dict | None = None) -> None:
+    """Write ``params`` to ``path`` in the format its extension names (.npz, .json, .safetensors)."""
+    path = Path(path)
+    suffix = _suffix(path)
+    if not isinstance(params, dict):
+        raise WeightsError(f"{path.name}: parameters must be a dict of name -> array")
+    clean = {name: _clean(name, value, path.name) for name, value in params.items()}
+    if DESIGN_KEY in clean:
+        raise WeightsError(f"{path.name}: {DESIGN_KEY!r} is reserved and cannot name a parameter")
+    writer = {".npz": _npz_bytes, ".json": _json_bytes, ".safetensors": _safetensors_bytes}[suffix]
+    try:
+        data = writer(clean, design)
+    except (TypeError, ValueError) as e:
+        raise WeightsError(f"{path.name}: cannot write these weights ({e})") from None
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot write it ({e.strerror or e})") from None
+
+
+def _read_npz(data: bytes, name: str) -> tuple[dict, dict | None]:
+    if not data.startswith(b"PK"):  # an .npz is a zip archive
+        raise WeightsError(f"{name}: not an .npz file (it is not a zip archive of arrays)")
+    try:
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise WeightsError(f"{name}: a single array, not an .npz archive of named arrays")
+        with archive:
+            raw = {k: archive[k] for k in archive.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        if isinstance(e, WeightsError):
+            raise
+        raise WeightsError(f"{name}: not a readable .npz file ({e})") from None
+    design = None
+    if DESIGN_KEY in raw:
+        design = _design_json(raw.pop(DESIGN_KEY).tobytes(), name)
+    return raw, design
+
+
+def _design_json(text, name: str) -> dict:
+    try:
+        design = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise WeightsError(f"{name}: the design stored with the weights is not valid JSON") from None
+    if not isinstance(design, dict):
+        raise WeightsError(f"{name}: the design stored with the weights is not a JSON object")
+    return design
+
+
+def _read_json(data: bytes, name: str) -> tuple[dict, dict | None]:
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise WeightsError(f"{name}: not valid JSON ({e})") from None
+    except RecursionError:
+        raise WeightsError(f"{name}: nested too deeply to be a weights file") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise WeightsError(f"{name}: not a Backprop Studio weights file (the field 'format' should be {FORMAT!r})")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise WeightsError(f"{name}: the field 'version' must be a whole number ≥ 1")
+    if version > VERSION:
+        raise WeightsError(f"{name} is version {version}, newer than this app reads ({VERSION}): "
+                           "update Backprop Studio")
+    entries = doc.get("parameters")
+    if not isinstance(entries, list):
+        raise WeightsError(f"{name}: the field 'parameters' must be a list")
+    raw = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise WeightsError(f"{name}: parameter {i + 1} needs a 'name'")
+        pname, shape = entry["name"], entry.get("shape")
+        if pname in raw:
+            raise WeightsError(f"{name}: the parameter {pname} appears twice")
+        if (not isinstance(shape, list)
+                or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
+            raise WeightsError(f"{name}: {pname} needs a 'shape' of whole numbers")
+        dtype = _FLOAT.get(entry.get("dtype", "float64"))
+        if dtype is None:
+            raise WeightsError(f"{name}: {pname} has the unknown dtype {entry.get('dtype')!r} "
+                               "(use float32 or float64)")
+        values = entry.get("values")
+        if any(isinstance(v, (bool, str)) or v is None for v in _leaves(values)):
+            raise WeightsError(f"{name}: {pname} holds values that are not numbers")
+        try:
+            arr = np.array(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise WeightsError(f"{name}: {pname} holds values that are not a table of numbers") from None
+        if arr.shape != tuple(shape):
+            raise WeightsError(f"{name}: {pname} has values of shape {arr.shape}, but its 'shape' says "
+                               f"{tuple(shape)}")
+        raw[pname] = arr.astype(dtype)
+    design = doc.get("design")
+    if design is not None and not isinstance(design, dict):
+        raise WeightsError(f"{name}: the field 'design' must be an object")
+    return raw, design
+
+
+def _leaves(values):
+    stack = [values]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        else:
+            yield v
+
+
+def _read_safetensors(data: bytes, name: str) -> tuple[dict, dict | None]:
+    from safetensors.numpy import load
+    try:
+        raw = load(data)
+        meta = _safetensors_metadata(data)
+    except Exception as e:  # the Rust reader raises its own SafetensorError, and TypeError on bad dtypes
+        raise WeightsError(f"{name}: not a readable .safetensors file ({e})") from None
+    design = _design_json(meta[DESIGN_KEY], name) if DESIGN_KEY in meta else None
+    try:
+        order = json.loads(meta.get("order", "[]"))
+    except ValueError:
+        order = []
+    if isinstance(order, list) and sorted(map(str, order)) == sorted(raw):
+        raw = {k: raw[k] for k in order}
+    return raw, design
+
+
+def _safetensors_metadata(data: bytes) -> dict:
+    # The header is 8 bytes of little-endian length and then JSON; "__metadata__" is its string map.
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    meta = header.get("__metadata__") or {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _read(path) -> tuple[dict[str, np.ndarray], dict | None, str]:
+    path = Path(path)
+    suffix = _suffix(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise WeightsError(f"{path}: no such file") from None
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot read it ({e.strerror or e})") from None
+    reader = {".npz": _read_npz, ".json": _read_json, ".safetensors": _read_safetensors}[suffix]
+    raw, design = reader(data, path.name)
+    return {k: _clean(k, v, path.name) for k, v in raw.items()}, design, path.name
+
+
+def load_weights(path) -> dict[str, np.ndarray]:
+    """The named arrays in a weights file (float32 or float64, as saved)."""
+    return _read(path)[0]
+
+
+def load_weights_design(path) -> dict | None:
+    """The design saved alongside the weights (``save_weights(..., design=)``), or None."""
+    return _read(path)[1]
+
+
+def _shape(shape) -> tuple[int, ...]:
+    return tuple(int(d) for d in shape)
+
+
+def check_weights(expected: dict[str, tuple], loaded: dict) -> None:
+    """Raise WeightsError listing the missing, unexpected and wrong-shape names, if any."""
+    problems = []
+    missing = [k for k in expected if k not in loaded]
+    unexpected = [k for k in loaded if k not in expected]
+    if missing:
+        problems.append("missing " + _names(missing))
+    if unexpected:
+        problems.append("unexpected " + _names(unexpected))
+    wrong = [f"{k} has shape {_shape(np.shape(loaded[k]))}, the design needs {_shape(s)}"
+             for k, s in expected.items() if k in loaded and _shape(np.shape(loaded[k])) != _shape(s)]
+    if wrong:
+        problems.append("; ".join(wrong[:10]) + (f"; and {len(wrong) - 10} more of the wrong shape"
+                                                 if len(wrong) > 10 else ""))
+    if problems:
+        raise WeightsError("the weights do not fit the design: " + "; ".join(problems))
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:10])
+    return shown + (f" and {len(names) - 10} more" if len(names) > 10 else "")
