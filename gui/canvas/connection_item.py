@@ -1,0 +1,372 @@
+"""The picture of one Connection: every unmasked neuron-to-neuron edge, drawn in bulk.
+
+Following ARCHITECTURE.md's measurements: the endpoints of all edges live in one
+numpy array; edges are binned into a few pens and each bin is one
+``QPainter.drawLines`` call reading straight from a contiguous float64 buffer;
+the painter clips to the bounding rect and draws without antialiasing. Above
+``LOD_EDGES`` edges a child layer draws every edge in grey once into a device
+cache and the item redraws only the ``TOP_K`` strongest edges on top.
+The item sits at the scene origin, so its coordinates are scene coordinates.
+"""
+from __future__ import annotations
+
+import numpy as np
+import shiboken6
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem
+
+from . import colormap
+from .node_item import SELECTED
+
+LOD_EDGES = 8000      # above this, the grey layer is cached and only TOP_K are redrawn
+TOP_K = 4000
+WEIGHT_LEVELS = 16    # magnitude bins in "weight" mode (× 2 signs)
+MARGIN = 4.0
+LINE_BYTES = 32       # one QLineF: four float64
+
+
+def _pen(color: QColor, width: float = 1.0) -> QPen:
+    pen = QPen(color, width)
+    pen.setCosmetic(True)  # width in device pixels: zooming in does not thicken edges
+    pen.setCapStyle(Qt.FlatCap)
+    return pen
+
+
+def draw_line_buffer(painter: QPainter, lines: np.ndarray, start: int, count: int) -> None:
+    """Draw ``count`` lines of a contiguous (n, 4) float64 array from row ``start``."""
+    if count > 0:
+        painter.drawLines(shiboken6.wrapInstance(lines.ctypes.data + start * LINE_BYTES, QLineF),
+                          count)
+
+
+class _GreyLayer(QGraphicsItem):
+    """Every edge of a large connection in grey, cached in device coordinates."""
+
+    def __init__(self, parent: "ConnectionItem"):
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.ItemStacksBehindParent)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.setAcceptedMouseButtons(Qt.NoButton)
+        self._pen = _pen(colormap.GREY)
+
+    def boundingRect(self) -> QRectF:
+        return self.parentItem().boundingRect()
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()
+
+    def contains(self, point) -> bool:
+        return False
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        lines = self.parentItem().grey_lines()
+        painter.setClipRect(self.boundingRect(), Qt.IntersectClip)
+        painter.setRenderHint(QPainter.Antialiasing, False)
+        painter.setPen(self._pen)
+        draw_line_buffer(painter, lines, 0, len(lines))
+
+
+class ConnectionItem(QGraphicsItem):
+    """All edges of ``src_item`` → ``dst_item``; follows both nodes and the mask."""
+
+    Z = 0.0
+
+    def __init__(self, src_item, dst_item, mask: np.ndarray | None):
+        super().__init__()
+        self.setFlag(QGraphicsItem.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
+        self.setZValue(self.Z)
+        self.src, self.dst = src_item, dst_item
+        src_item.connections.append(self)
+        dst_item.connections.append(self)
+        self.selected_edge: tuple[int, int] | None = None
+        self._hover = False
+        self._mask = mask
+        self._given: np.ndarray | None = None       # values as set: dst × src
+        self._values: np.ndarray | None = None      # one value per unmasked edge
+        self._mode = "gradient"
+        self._scale: tuple[float, float] | None = None
+        self._coarse = False
+        self._grey: _GreyLayer | None = None
+        self._rect = QRectF()
+        self._shape = QPainterPath()
+        self._rebuild_edges()
+        self.update_geometry()
+
+    # ----- identity ---------------------------------------------------------
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.src.node_id, self.dst.node_id)
+
+    @property
+    def shape_ij(self) -> tuple[int, int]:
+        return (self.dst.node.size, self.src.node.size)
+
+    def edge_count(self) -> int:
+        return len(self.i)
+
+    def edge_label(self, i: int, j: int) -> str:
+        return f"{self.src.node.label}[{j}] → {self.dst.node.label}[{i}]"
+
+    def detach(self) -> None:
+        """Forget both nodes (before the item leaves the scene)."""
+        for item in (self.src, self.dst):
+            if self in item.connections:
+                item.connections.remove(self)
+
+    def difference(self, conn, src_item, dst_item) -> str | None:
+        """None if this item draws exactly the unmasked edges of ``conn`` between the two
+        node items, where they are now; else the first difference."""
+        key = conn.pair
+        if self.src is not src_item or self.dst is not dst_item or self not in src_item.connections \
+                or self not in dst_item.connections or self.scene() is not src_item.scene():
+            return f"connection {key}: the item is not attached to its nodes"
+        expected = self.shape_ij[0] * self.shape_ij[1] - conn.masked_count()
+        if self.edge_count() != expected:
+            return f"connection {key}: {self.edge_count()} edges drawn, the graph has {expected}"
+        if conn.mask is not None and not conn.mask[self.i, self.j].all():
+            return f"connection {key}: a masked edge is drawn"
+        sp, dp = self.src.pos(), self.dst.pos()
+        lines = np.column_stack([
+            np.full(len(self.i), sp.x() + self.src.edge_dx), sp.y() + self.src.offsets[self.j],
+            np.full(len(self.i), dp.x() - self.dst.edge_dx), dp.y() + self.dst.offsets[self.i]])
+        if not np.array_equal(self.lines, lines):
+            return f"connection {key}: edge endpoints do not follow the nodes"
+        return None
+
+    # ----- edges and geometry -----------------------------------------------
+    def set_mask(self, mask: np.ndarray | None) -> None:
+        self._mask = mask
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild after a mask or node size change."""
+        self._rebuild_edges()
+        self._take_values(self._given)
+        self.update_geometry()
+
+    def _rebuild_edges(self) -> None:
+        nd, ns = self.shape_ij
+        mask = self._mask
+        if mask is not None and mask.shape != (nd, ns):
+            # A restore may announce a node's new size before the mask's; pad or crop meanwhile.
+            fixed = np.ones((nd, ns), np.uint8)
+            r, k = min(nd, mask.shape[0]), min(ns, mask.shape[1])
+            fixed[:r, :k] = mask[:r, :k]
+            mask = fixed
+        if mask is None:
+            self.i = np.repeat(np.arange(nd, dtype=np.intp), ns)
+            self.j = np.tile(np.arange(ns, dtype=np.intp), nd)
+        else:
+            self.i, self.j = (a.astype(np.intp) for a in np.nonzero(mask))
+        if self.selected_edge is not None and not self.has_edge(*self.selected_edge):
+            self.select_edge(None)
+        lod = len(self.i) > LOD_EDGES
+        if lod and self._grey is None:
+            self._grey = _GreyLayer(self)
+        elif not lod and self._grey is not None:
+            self._grey.setParentItem(None)
+            if self.scene() is not None:
+                self.scene().removeItem(self._grey)
+            self._grey = None
+
+    def has_edge(self, i: int, j: int) -> bool:
+        nd, ns = self.shape_ij
+        if not (0 <= i < nd and 0 <= j < ns):
+            return False
+        return self._mask is None or self._mask.shape != (nd, ns) or bool(self._mask[i, j])
+
+    def is_lod(self) -> bool:
+        return self._grey is not None
+
+    def update_geometry(self, coarse: bool = False) -> None:
+        """Recompute every endpoint from the two node items (vectorised)."""
+        sp, dp = self.src.pos(), self.dst.pos()
+        x1, x2 = sp.x() + self.src.edge_dx, dp.x() - self.dst.edge_dx
+        lines = np.empty((len(self.i), 4), dtype=np.float64)
+        lines[:, 0] = x1
+        lines[:, 1] = sp.y() + self.src.offsets[self.j]
+        lines[:, 2] = x2
+        lines[:, 3] = dp.y() + self.dst.offsets[self.i]
+        self.lines = lines
+        sh, dh = self.src.half_height, self.dst.half_height
+        corners = [QPointF(x1, sp.y() - sh), QPointF(x2, dp.y() - dh),
+                   QPointF(x2, dp.y() + dh), QPointF(x1, sp.y() + sh)]
+        self.prepareGeometryChange()
+        self._rect = QPolygonF(corners).boundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        hull = QPainterPath()
+        hull.addPolygon(QPolygonF(corners + corners[:1]))
+        stroker = QPainterPathStroker()
+        stroker.setWidth(2 * MARGIN)
+        self._shape = hull.united(stroker.createStroke(hull))
+        self._hull = hull
+        self._coarse = coarse
+        self._select_drawn()
+        if self._grey is not None:
+            self._grey.update()
+        self.update()
+
+    def set_coarse(self) -> None:
+        """Let the grey layer draw a subsample (during a zoom); ``refine`` ends it."""
+        self._coarse = True
+
+    def refine(self) -> None:
+        """After a drag or a zoom: let the grey layer draw every edge again."""
+        if self._coarse:
+            self._coarse = False
+            if self._grey is not None:
+                self._grey.update()
+
+    def grey_lines(self) -> np.ndarray:
+        if self._coarse and len(self.lines) > LOD_EDGES:
+            step = -(-len(self.lines) // LOD_EDGES)
+            return np.ascontiguousarray(self.lines[::step])
+        return self.lines
+
+    # ----- values and colour bins ---------------------------------------------
+    def _take_values(self, values) -> None:
+        if values is None or np.shape(values) != self.shape_ij:
+            self._given = self._values = None
+        else:
+            self._given = values
+            self._values = np.asarray(values, dtype=np.float64)[self.i, self.j]
+
+    def magnitudes(self) -> np.ndarray | None:
+        """|value| of each unmasked edge, or None without values."""
+        return None if self._values is None else np.abs(self._values)
+
+    def set_values(self, values: np.ndarray | None, mode: str,
+                   scale: tuple[float, float] | None) -> None:
+        """Colour edges by ``values`` (dst × src); a shape that does not fit clears them."""
+        self._mode, self._scale = mode, scale
+        self._take_values(values)
+        self._select_drawn()
+        self.update()
+
+    def _select_drawn(self) -> None:
+        """Choose the drawn edges, their pens and the draw order (weakest first)."""
+        m = len(self.i)
+        mag = self.magnitudes()
+        if mag is None:
+            chosen = np.empty(0, np.intp) if self.is_lod() else np.arange(m)
+            bins = np.zeros(len(chosen), np.intp)
+            self._pens = [_pen(colormap.GREY)]
+        else:
+            if self.is_lod() and m > TOP_K:
+                chosen = np.argpartition(-mag, TOP_K - 1)[:TOP_K]
+            else:
+                chosen = np.arange(m)
+            if self._mode == "weight":
+                wmax = self._scale[1] if self._scale else 0.0
+                level = colormap.linear_bins(mag[chosen], wmax, WEIGHT_LEVELS)
+                bins = 2 * level + (self._values[chosen] > 0)
+                self._pens = _weight_pens()
+            else:
+                bins = colormap.log_bins(mag[chosen], self._scale)
+                self._pens = [_pen(c) for c in colormap.sequential()]
+        order = np.argsort(bins, kind="stable")
+        self.drawn = chosen[order]
+        self.drawn_bins = bins[order]
+        counts = np.bincount(self.drawn_bins, minlength=len(self._pens))
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        self._batches = [(b, int(starts[b]), int(counts[b])) for b in np.flatnonzero(counts)]
+        self._drawn_lines = np.ascontiguousarray(self.lines[self.drawn])
+
+    # ----- picking ----------------------------------------------------------------
+    def nearest_edge(self, scene_pos: QPointF, tolerance: float) -> tuple[int, int] | None:
+        """The (dst_index, src_index) of the edge nearest to ``scene_pos`` within ``tolerance``."""
+        if not len(self.lines):
+            return None
+        px, py = scene_pos.x(), scene_pos.y()
+        ax, ay, bx, by = self.lines.T
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(length2 > 0, length2, 1.0), 0, 1)
+        d2 = (ax + t * dx - px) ** 2 + (ay + t * dy - py) ** 2
+        k = int(np.argmin(d2))
+        if d2[k] > tolerance * tolerance:
+            return None
+        return int(self.i[k]), int(self.j[k])
+
+    def select_edge(self, edge: tuple[int, int] | None) -> None:
+        self.selected_edge = edge
+        self._raise_if_chosen()
+        self.update()
+
+    def _raise_if_chosen(self) -> None:
+        # A selected connection or edge is drawn above the other fans.
+        chosen = self.isSelected() or self.selected_edge is not None
+        self.setZValue(self.Z + (1.0 if chosen else 0.0))
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemSelectedHasChanged:
+            self._raise_if_chosen()
+        return super().itemChange(change, value)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def collidesWithPath(self, path: QPainterPath, mode=Qt.IntersectsItemShape) -> bool:
+        # A rubber band takes a connection only when it encloses the whole fan, so
+        # sweeping over nodes does not also pick the connections leaving the band.
+        return not path.isEmpty() and path.contains(self._hull.boundingRect())
+
+    # ----- painting ----------------------------------------------------------------
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setClipRect(self._rect, Qt.IntersectClip)
+        painter.setRenderHint(QPainter.Antialiasing, False)
+        if self.isSelected() or self._hover:
+            color = QColor(SELECTED)
+            color.setAlpha(40 if self.isSelected() else 18)
+            painter.setPen(QPen(SELECTED, 1.5, Qt.DashLine) if self.isSelected() else Qt.NoPen)
+            painter.setBrush(QBrush(color))
+            painter.drawPath(self._hull)
+        lines = self._drawn_lines
+        for b, start, count in self._batches:
+            painter.setPen(self._pens[b])
+            draw_line_buffer(painter, lines, start, count)
+        if self.selected_edge is not None:
+            i, j = self.selected_edge
+            sp, dp = self.src.pos(), self.dst.pos()
+            painter.setRenderHint(QPainter.Antialiasing, True)
+            painter.setPen(_pen(SELECTED, 3.0))
+            painter.drawLine(QLineF(sp.x() + self.src.edge_dx, sp.y() + self.src.offsets[j],
+                                    dp.x() - self.dst.edge_dx, dp.y() + self.dst.offsets[i]))
+
+    # ----- hover -------------------------------------------------------------------
+    def hoverEnterEvent(self, event) -> None:
+        self._hover = True
+        self.update()
+
+    def hoverMoveEvent(self, event) -> None:
+        scene = self.scene()
+        tol = scene.pick_tolerance(event.widget()) if scene is not None else MARGIN
+        edge = self.nearest_edge(event.scenePos(), tol)
+        if edge is None:
+            nd, ns = self.shape_ij
+            masked = nd * ns - self.edge_count()
+            self.setToolTip(f"{self.src.node.label} → {self.dst.node.label}: {nd}×{ns} weights"
+                            + (f", {masked} removed" if masked else ""))
+        else:
+            self.setToolTip(scene.edge_text(self, *edge) if scene is not None
+                            else self.edge_label(*edge))
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hover = False
+        self.update()
+
+
+def _weight_pens() -> list[QPen]:
+    """Pens for "weight" mode: index 2·level + (w > 0); colour by sign, width by |w|."""
+    colors = colormap.diverging(2 * WEIGHT_LEVELS + 1)
+    pens = []
+    for level in range(WEIGHT_LEVELS):
+        width = 1.0 + (3 * level) // WEIGHT_LEVELS  # 1, 2, 3 or 4 px
+        for positive in (False, True):
+            k = WEIGHT_LEVELS + (level + 1) * (1 if positive else -1)
+            pens.append(_pen(colors[k], width))
+    return pens

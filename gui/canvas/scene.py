@@ -1,0 +1,416 @@
+"""The canvas scene: mirrors a Graph with node and connection items.
+
+The scene subscribes to the Graph's events and adds, changes, moves or removes
+items accordingly; that is the only way items change. User gestures become
+named edits pushed on the undo stack (``gui.commands.push_edit``); a refused
+edit changes nothing and its reason is sent through ``message``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QTimer, Signal
+from PySide6.QtWidgets import QGraphicsScene
+
+from engine import Graph, GraphError
+from gui.commands import push_edit
+
+from . import colormap
+from .clipboard import describe_skipped, paste_into, put_on_clipboard, read_clipboard, selection_to_dict
+from .connection_item import ConnectionItem
+from .interactions import ConnectInteraction, SceneInteractions
+from .layout import column_layout
+from .node_item import NodeItem
+
+SCENE_MARGIN = 2000.0  # room to pan around the design
+REFINE_MS = 250        # after the last zoom step, large connections draw every edge again
+EVENTS = ("node_added", "node_removed", "node_changed", "node_moved", "connection_added",
+          "connection_removed", "mask_changed", "reset")
+
+
+class CanvasScene(SceneInteractions, QGraphicsScene):
+    """Items for every node and connection of ``graph``; edits go to ``undo_stack``."""
+
+    message = Signal(str)
+    selection_changed = Signal()
+
+    def __init__(self, graph: Graph, undo_stack, parent=None):
+        super().__init__(parent)
+        self.setItemIndexMethod(QGraphicsScene.NoIndex)
+        self.setBackgroundBrush(colormap.BACKGROUND)
+        self.graph, self.undo_stack = graph, undo_stack
+        self.node_items: dict[str, NodeItem] = {}
+        self.connection_items: dict[tuple[str, str], ConnectionItem] = {}
+        self.edge_tooltip = None
+        self._edge_values = None
+        self._edge_mode = "gradient"
+        self._scale: tuple[float, float] | None = None
+        self._neuron_values = None
+        self._edge: tuple[str, str, int, int] | None = None
+        self._interaction: ConnectInteraction | None = None
+        self._quiet = False
+        self._paste_count = 0
+        self._refine_timer = QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(REFINE_MS)
+        self._refine_timer.timeout.connect(self.refine_edges)
+        for name in EVENTS:
+            getattr(graph.events, name).connect(getattr(self, f"_on_{name}"))
+        self.selectionChanged.connect(self._on_qt_selection)
+        self._on_reset()
+
+    def close(self) -> None:
+        """Stop following the Graph (before dropping the scene)."""
+        for name in EVENTS:
+            getattr(self.graph.events, name).disconnect(getattr(self, f"_on_{name}"))
+
+    # ----- following the Graph ----------------------------------------------
+    def _on_reset(self) -> None:
+        for item in list(self.connection_items.values()) + list(self.node_items.values()):
+            self.removeItem(item)
+        self.node_items.clear()
+        self.connection_items.clear()
+        self._edge = None
+        for node in self.graph.nodes.values():
+            self._on_node_added(node)
+        for conn in self.graph.connections.values():
+            self._on_connection_added(conn)
+
+    def _on_node_added(self, node) -> None:
+        item = NodeItem(node)
+        self.node_items[node.id] = item
+        self.addItem(item)
+        if self._neuron_values is not None:
+            self.set_neuron_values(self._neuron_values)
+        self._grow_scene_rect()
+
+    def _on_node_removed(self, node) -> None:
+        item = self.node_items.pop(node.id)
+        for conn in list(item.connections):
+            self._on_connection_removed(conn)
+        self.removeItem(item)
+
+    def _on_node_changed(self, node) -> None:
+        item = self.node_items[node.id]
+        item.set_node(node)
+        for conn_item in item.connections:
+            conn_item.set_mask(self.graph.connections[conn_item.key].mask)
+        self._check_edge()
+        if self._neuron_values is not None:
+            self.set_neuron_values(self._neuron_values)
+        self._grow_scene_rect()
+
+    def _on_node_moved(self, node) -> None:
+        item = self.node_items[node.id]
+        item.node = node
+        if (item.pos().x(), item.pos().y()) != node.position:
+            item.setPos(*node.position)
+            for conn_item in item.connections:
+                conn_item.refine()
+        self._grow_scene_rect()
+
+    def _on_connection_added(self, conn) -> None:
+        item = ConnectionItem(self.node_items[conn.src], self.node_items[conn.dst], conn.mask)
+        self.connection_items[conn.pair] = item
+        self.addItem(item)
+        if self._edge_values is not None:
+            item.set_values(self._edge_values.get(conn.pair), self._edge_mode, self._scale)
+
+    def _on_connection_removed(self, conn) -> None:
+        item = self.connection_items.pop(conn.pair, None)
+        if item is None:
+            return
+        item.detach()
+        self.removeItem(item)
+        self._check_edge()
+
+    def _on_mask_changed(self, conn) -> None:
+        self.connection_items[conn.pair].set_mask(conn.mask)
+        self._check_edge()
+
+    def _grow_scene_rect(self) -> None:
+        rect = self.itemsBoundingRect().adjusted(-SCENE_MARGIN, -SCENE_MARGIN,
+                                                 SCENE_MARGIN, SCENE_MARGIN)
+        self.setSceneRect(self.sceneRect().united(rect))
+
+    # ----- selection ---------------------------------------------------------------
+    def _on_qt_selection(self) -> None:
+        if self._quiet:
+            return
+        if self._edge is not None and self.selectedItems():
+            self._set_edge(None)
+        self.selection_changed.emit()
+
+    def _set_edge(self, edge) -> None:
+        if self._edge is not None and self._edge[:2] in self.connection_items:
+            self.connection_items[self._edge[:2]].select_edge(None)
+        self._edge = edge
+        if edge is not None:
+            self.connection_items[edge[:2]].select_edge((edge[2], edge[3]))
+
+    def _check_edge(self) -> None:
+        """Drop the selected edge if its connection or the edge itself is gone."""
+        if self._edge is not None:
+            item = self.connection_items.get(self._edge[:2])
+            if item is None or not item.has_edge(self._edge[2], self._edge[3]):
+                self._set_edge(None)
+                self.selection_changed.emit()
+
+    def select_edge(self, edge: tuple[str, str, int, int] | None) -> None:
+        """Select one edge (src, dst, dst_index, src_index), deselecting everything else."""
+        if edge is not None:
+            item = self.connection_items.get(tuple(edge[:2]))
+            if item is None or not item.has_edge(edge[2], edge[3]):
+                raise GraphError(f"there is no edge {edge!r}")
+            edge = (edge[0], edge[1], int(edge[2]), int(edge[3]))
+        self._quiet = True
+        self.clearSelection()
+        self._quiet = False
+        self._set_edge(edge)
+        self.selection_changed.emit()
+
+    def selected_node_ids(self) -> list[str]:
+        return [n for n in self.graph.nodes if self.node_items[n].isSelected()]
+
+    def selected_connection_keys(self) -> list[tuple[str, str]]:
+        return [k for k in self.graph.connections if self.connection_items[k].isSelected()]
+
+    def selected_edge(self) -> tuple[str, str, int, int] | None:
+        return self._edge
+
+    def select_all(self) -> None:
+        self._quiet = True
+        for item in list(self.node_items.values()) + list(self.connection_items.values()):
+            item.setSelected(True)
+        self._quiet = False
+        self._on_qt_selection()
+
+    # ----- edits (each one undoable step) ------------------------------------------
+    def _edit(self, text: str, fn) -> bool:
+        refusal = push_edit(self.undo_stack, self.graph, text, fn)
+        if refusal:
+            self.message.emit(refusal)
+        return refusal is None
+
+    def _label(self, node_id: str) -> str:
+        return self.graph.nodes[node_id].label
+
+    def add_node_at(self, spec: dict, pos: QPointF) -> str | None:
+        """Add a node described like a palette entry, centred at ``pos``; return its id."""
+        if not isinstance(spec, dict) or not isinstance(spec.get("kind"), str):
+            self.message.emit("cannot add that: it does not describe a node")
+            return None
+        label = str(spec.get("label") or spec["kind"].capitalize())
+        kind, size, act = spec["kind"], spec.get("size", 1), spec.get("activation")
+        if act is not None and not isinstance(act, str):
+            act = str(act)
+        added = []
+        if not self._edit(f"Add {label}", lambda g: added.append(
+                g.add_node(kind, size, act, position=(round(pos.x()), round(pos.y()))).id)):
+            return None
+        self.clearSelection()
+        self.node_items[added[0]].setSelected(True)
+        return added[0]
+
+    def connect_nodes(self, src: str, dst: str) -> bool:
+        return self._edit(f"Connect {self._label(src)} → {self._label(dst)}",
+                          lambda g: g.connect(src, dst))
+
+    def set_activation(self, node_id: str, activation: str) -> bool:
+        return self._edit(f"Set activation of {self._label(node_id)} to {activation}",
+                          lambda g: g.update_node(node_id, activation=activation))
+
+    def remove_edge(self, src: str, dst: str, i: int, j: int) -> bool:
+        text = self.connection_items[(src, dst)].edge_label(i, j)
+        return self._edit(f"Remove edge {text}", lambda g: g.set_edges(src, dst, [(i, j)], False))
+
+    def restore_edges(self, src: str, dst: str) -> bool:
+        conn = self.graph.connections.get((src, dst))
+        if conn is None or conn.mask is None:
+            self.message.emit(f"{src} → {dst} has all of its edges")
+            return False
+        return self._edit(f"Restore edges of {self._label(src)} → {self._label(dst)}",
+                          lambda g: g.set_mask(src, dst, None))
+
+    def delete_connection(self, src: str, dst: str) -> bool:
+        return self._edit(f"Delete connection {self._label(src)} → {self._label(dst)}",
+                          lambda g: g.disconnect(src, dst))
+
+    def delete_selection(self) -> None:
+        if self._edge is not None:
+            self.remove_edge(*self._edge)
+            return
+        nodes = self.selected_node_ids()
+        conns = [k for k in self.selected_connection_keys() if k[0] not in nodes and k[1] not in nodes]
+        if not nodes and not conns:
+            self.message.emit("nothing is selected")
+            return
+        if len(nodes) + len(conns) > 1:
+            text = f"Delete {len(nodes) + len(conns)} items"
+        elif nodes:
+            text = f"Delete {self._label(nodes[0])}"
+        else:
+            text = f"Delete connection {self._label(conns[0][0])} → {self._label(conns[0][1])}"
+
+        def delete(g: Graph):
+            for key in conns:
+                g.disconnect(*key)
+            for nid in nodes:
+                g.remove_node(nid)
+        self._edit(text, delete)
+
+    def copy_selection(self) -> bool:
+        nodes = self.selected_node_ids()
+        if not nodes:
+            self.message.emit("select nodes to copy")
+            return False
+        put_on_clipboard(selection_to_dict(self.graph, nodes))
+        self._paste_count = 0
+        self.message.emit(f"copied {len(nodes)} node{'s' if len(nodes) > 1 else ''}")
+        return True
+
+    def cut_selection(self) -> None:
+        if self.copy_selection():
+            self.delete_selection()
+
+    def paste(self, at: QPointF | None = None) -> list[str]:
+        """Paste the clipboard's design; return the new node ids."""
+        data = read_clipboard()
+        if data is None:
+            self.message.emit("nothing to paste: copy some nodes first")
+            return []
+        return self._paste(data, "Paste", at)
+
+    def duplicate_selection(self) -> list[str]:
+        nodes = self.selected_node_ids()
+        if not nodes:
+            self.message.emit("select nodes to duplicate")
+            return []
+        self._paste_count = 0
+        return self._paste(selection_to_dict(self.graph, nodes), "Duplicate", None)
+
+    def _paste(self, data: dict, text: str, at: QPointF | None) -> list[str]:
+        self._paste_count += 1
+        result = []
+
+        def paste(g: Graph):
+            ids, skipped = paste_into(g, data, at=at, offset=40.0 * self._paste_count)
+            if not ids:
+                raise GraphError(f"nothing to paste: {describe_skipped(skipped)}")
+            result.append((ids, skipped))
+        if not self._edit(text, paste):
+            return []
+        ids, skipped = result[0]
+        if skipped:
+            self.message.emit(describe_skipped(skipped))
+        self._quiet = True
+        self.clearSelection()
+        for nid in ids:
+            self.node_items[nid].setSelected(True)
+        self._quiet = False
+        self._on_qt_selection()
+        return ids
+
+    def auto_layout(self) -> bool:
+        positions = column_layout(self.graph)
+        moves = {n: p for n, p in positions.items() if self.graph.nodes[n].position != p}
+        if not moves:
+            self.message.emit("the layout is already tidy")
+            return False
+        return self._edit("Automatic layout",
+                          lambda g: [g.move_node(n, p) for n, p in moves.items()])
+
+    def commit_moves(self) -> None:
+        """After a drag: one undoable edit moves every node whose item moved."""
+        moves = {}
+        for nid, item in self.node_items.items():
+            pos = (item.pos().x(), item.pos().y())
+            if pos != self.graph.nodes[nid].position:
+                moves[nid] = (round(pos[0]), round(pos[1]))
+        if moves:
+            text = (f"Move {self._label(next(iter(moves)))}" if len(moves) == 1
+                    else f"Move {len(moves)} nodes")
+            self._edit(text, lambda g: [g.move_node(n, p) for n, p in moves.items()])
+        self.refine_edges()
+
+    def coarse_edges(self) -> None:
+        """While zooming: large connections redraw a subsample until the zoom settles.
+
+        Their grey layer is cached in device pixels, so every zoom step re-renders
+        it; with 48-fold overdraw a subsample looks the same and costs a tenth.
+        """
+        for item in self.connection_items.values():
+            item.set_coarse()
+        self._refine_timer.start()
+
+    def refine_edges(self) -> None:
+        for item in self.connection_items.values():
+            item.refine()
+
+    # ----- values shown on the canvas -------------------------------------------
+    def set_edge_values(self, values: dict | None, mode: str = "gradient") -> None:
+        """Colour edges by one value per weight (see module docs of colormap); None: grey."""
+        if mode not in ("gradient", "weight"):
+            raise ValueError(f"unknown edge colouring {mode!r} (use 'gradient' or 'weight')")
+        fitting = {}
+        for key, v in (values or {}).items():
+            item = self.connection_items.get(tuple(key))
+            if item is not None and np.shape(v) == item.shape_ij:
+                fitting[tuple(key)] = np.asarray(v, dtype=np.float64)
+        self._edge_values = None if values is None else fitting
+        self._edge_mode = mode
+        mags = [np.abs(v[np.isfinite(v)]) for v in fitting.values()]
+        if values is None:
+            self._scale = None
+        elif mode == "gradient":
+            self._scale = colormap.log_scale(mags)
+        else:
+            wmax = max((float(m.max()) for m in mags if m.size), default=0.0)
+            self._scale = (-wmax, wmax)
+        for key, item in self.connection_items.items():
+            item.set_values(fitting.get(key), mode, self._scale)
+
+    def color_scale(self) -> tuple[float, float] | None:
+        """(vmin, vmax): log10 |gradient| in "gradient" mode, (-max|w|, max|w|) in "weight"."""
+        return self._scale
+
+    def set_neuron_values(self, values: dict | None) -> None:
+        """Tint neurons by one number each (per node id); None clears."""
+        self._neuron_values = values
+        arrays = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in (values or {}).items()}
+        finite = [np.abs(a[np.isfinite(a)]) for a in arrays.values()]
+        vmax = max((float(a.max()) for a in finite if a.size), default=0.0)
+        for nid, item in self.node_items.items():
+            item.set_values(arrays.get(nid), vmax)
+
+    def edge_text(self, item: ConnectionItem, i: int, j: int) -> str:
+        if callable(self.edge_tooltip):
+            try:
+                return str(self.edge_tooltip(item.key[0], item.key[1], i, j))
+            except Exception:  # a failing tooltip must not break hovering
+                pass
+        return item.edge_label(i, j)
+
+    # ----- checks ---------------------------------------------------------------
+    def items_match_graph(self) -> str | None:
+        """None if the items mirror the Graph exactly, else the first difference."""
+        g = self.graph
+        if self.node_items.keys() != g.nodes.keys():
+            return f"node items {sorted(self.node_items)} but graph nodes {sorted(g.nodes)}"
+        if self.connection_items.keys() != g.connections.keys():
+            return (f"connection items {sorted(self.connection_items)} "
+                    f"but graph connections {sorted(g.connections)}")
+        for nid, node in g.nodes.items():
+            problem = self.node_items[nid].difference(node)
+            if problem:
+                return problem
+        for key, conn in g.connections.items():
+            problem = self.connection_items[key].difference(
+                conn, self.node_items[key[0]], self.node_items[key[1]])
+            if problem:
+                return problem
+        drawn = [i for i in self.items() if isinstance(i, (NodeItem, ConnectionItem))]
+        if len(drawn) != len(g.nodes) + len(g.connections):
+            return f"{len(drawn)} items in the scene for {len(g.nodes) + len(g.connections)} nodes and connections"
+        if self._edge is not None and not self.connection_items[self._edge[:2]].has_edge(*self._edge[2:]):
+            return f"the selected edge {self._edge} does not exist"
+        return None
