@@ -1,0 +1,89 @@
+"""Colour bar over the canvas: decade labels, weight labels, the canvas's colours drawn."""
+import pytest
+from PySide6.QtCore import Qt
+
+from gui.canvas.colormap import N_BINS, diverging, sequential
+from gui.color_bar import ColorBar, decade_label, log_ticks, short_label
+
+
+@pytest.fixture
+def bar(qtbot):
+    b = ColorBar()
+    qtbot.addWidget(b)
+    b.resize(b.sizeHint())
+    return b
+
+
+def test_gradient_labels_are_whole_decades(bar):
+    bar.set_scale(-6.3, -0.4)
+    assert bar.labels() == ["1e-6", "1e-5", "1e-4", "1e-3", "1e-2", "1e-1"]
+    assert bar.title() == "|∂L/∂w|"
+    bar.set_scale(-1.5, 1.2)
+    assert bar.labels() == ["1e-1", "1", "1e1"]
+
+
+def test_range_without_a_whole_decade_labels_its_ends(bar):
+    bar.set_scale(-3.3, -3.1)
+    assert bar.labels() == ["5e-4", "7.9e-4"]
+
+
+def test_many_decades_are_thinned_keeping_the_top(qtbot):
+    b = ColorBar()
+    qtbot.addWidget(b)
+    b.resize(b.sizeHint().width(), 90)
+    b.set_scale(-8.0, 0.0)
+    labels = b.labels()
+    assert 2 <= len(labels) < 9 and labels[-1] == "1"
+    assert log_ticks(-8.0, 0.0, 3) == [(0.25, "1e-6"), (0.625, "1e-3"), (1.0, "1")]
+
+
+def test_weight_mode_shows_signed_ends(bar):
+    bar.set_weight_scale(0.8421)
+    assert bar.labels() == ["−0.842", "0", "+0.842"]
+    assert bar.title() == "weight"
+    bar.set_weight_scale(0.0)
+    assert bar.labels() == []
+
+
+def test_empty_and_invalid_scales(bar):
+    bar.set_scale(-3, -1)
+    bar.clear()
+    assert bar.labels() == []
+    bar.set_scale(None, None)
+    assert bar.labels() == []
+    with pytest.raises(ValueError, match="finite"):
+        bar.set_scale(float("nan"), 1.0)
+
+
+def bar_pixel(b, t):
+    """The colour drawn at fraction t (0 = low end) along the bar's middle line."""
+    img = b.grab().toImage()
+    r = b._bar_rect()
+    if b.vertical():
+        return img.pixelColor(int(r.center().x()), int(r.bottom() - 2 - t * (r.height() - 4)))
+    return img.pixelColor(int(r.left() + 2 + t * (r.width() - 4)), int(r.center().y()))
+
+
+def test_draws_the_canvas_colours_low_to_high(bar):
+    bar.set_scale(-5, -1)
+    assert bar_pixel(bar, 0.0).rgb() == sequential(N_BINS)[0].rgb()
+    assert bar_pixel(bar, 1.0).rgb() == sequential(N_BINS)[-1].rgb()
+    bar.set_weight_scale(1.0)
+    assert bar_pixel(bar, 0.0).rgb() == diverging(N_BINS)[0].rgb()      # orange: most negative
+    assert bar_pixel(bar, 1.0).rgb() == diverging(N_BINS)[-1].rgb()     # blue: most positive
+
+
+def test_horizontal_bar(qtbot):
+    b = ColorBar(orientation=Qt.Orientation.Horizontal)
+    qtbot.addWidget(b)
+    b.resize(b.sizeHint())
+    assert b.width() > b.height()
+    b.set_scale(-4.5, 1.2)
+    assert b.labels() == ["1e-4", "1e-3", "1e-2", "1e-1", "1", "1e1"]
+    assert bar_pixel(b, 0.0).rgb() == sequential(N_BINS)[0].rgb()
+    assert bar_pixel(b, 1.0).rgb() == sequential(N_BINS)[-1].rgb()
+
+
+def test_number_labels():
+    assert [decade_label(k) for k in (-3, 0, 2)] == ["1e-3", "1", "1e2"]
+    assert [short_label(x) for x in (2e-5, 3.0, 0.5, 1e-3, 9.96)] == ["2e-5", "3", "5e-1", "1e-3", "1e1"]
