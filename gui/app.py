@@ -1,0 +1,167 @@
+"""Starting the app: arguments, a display (or Xvfb), the main window, --screenshot.
+
+    python main.py [DESIGN.json] [--screenshot OUT.png]
+
+On Linux with no display (no DISPLAY or WAYLAND_DISPLAY, and QT_QPA_PLATFORM
+not set), the app runs itself again under ``xvfb-run`` so that it also starts
+on a headless machine. Heavy libraries (scikit-learn, onnx, torch) are never
+imported here: the window should be up within about a second.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+APP_NAME = "Backprop Studio"
+SCREENSHOT_SIZE = (1600, 1000)
+XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"]
+UNDER_XVFB = "BACKPROP_STUDIO_UNDER_XVFB"  # set in the re-run, so that it never loops
+PAINT_TIMEOUT_MS = 15000
+MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message):  # one line and exit code 2, as argparse does, without the usage dump
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = _ArgumentParser(prog="main.py", description=f"{APP_NAME}: design, train and watch "
+                        "neural networks. Subcommands train, export and gradcheck run without "
+                        "the GUI.")
+    p.add_argument("design", nargs="?", metavar="DESIGN.json", help="a design file to open")
+    p.add_argument("--screenshot", metavar="OUT.png",
+                   help="open the window at 1600×1000, save a PNG of it after the first paint, exit")
+    return p.parse_args(argv)
+
+
+def has_display(env=None) -> bool:
+    env = os.environ if env is None else env
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"))
+
+
+def rerun_under_xvfb(argv: list[str]) -> int:
+    """Run the app again inside a virtual X server; return its exit code."""
+    env = dict(os.environ, **{UNDER_XVFB: "1"})
+    try:
+        return subprocess.call(XVFB + [sys.executable, str(MAIN_PY), *argv], env=env)
+    except KeyboardInterrupt:
+        return 130
+    except OSError as e:
+        print(f"{APP_NAME}: could not start xvfb-run ({e})", file=sys.stderr)
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the app (or take a screenshot); return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 2
+    if sys.platform.startswith("linux") and not has_display():
+        if shutil.which("xvfb-run") and not os.environ.get(UNDER_XVFB):
+            return rerun_under_xvfb(argv)
+        print(f"{APP_NAME} needs a display: none is set (DISPLAY, WAYLAND_DISPLAY) and xvfb-run "
+              "is not installed; run `bash setup.sh` or set QT_QPA_PLATFORM=offscreen",
+              file=sys.stderr)
+        return 1
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the window (or take the screenshot) and run the event loop."""
+    from engine import Graph, GraphError
+
+    graph, problem = None, None
+    if args.design:
+        try:
+            graph = Graph.load(args.design)
+        except GraphError as e:
+            problem = str(e)
+    if problem and args.screenshot:
+        print(f"Cannot open the design: {problem}", file=sys.stderr)
+        return 1
+    app = make_application()
+    window = open_window(args.design, graph, problem, screenshot=bool(args.screenshot))
+    if args.screenshot:
+        return take_screenshot(app, window, args.screenshot)
+    return app.exec()
+
+
+def make_application():
+    from PySide6.QtWidgets import QApplication
+
+    from gui.icons import icon
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "main.py"])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setWindowIcon(icon("app"))
+    return app
+
+
+def open_window(design_path, graph, problem: str | None = None, *, screenshot: bool = False):
+    """The main window on ``graph`` (or the default example if None); shown unless for a
+    screenshot. A ``problem`` reading the design is shown in a message box and the status bar."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from gui.main_window import MainWindow
+
+    window = MainWindow(graph, design_path if graph is not None else None,
+                        restore_settings=not screenshot)
+    if screenshot:
+        return window
+    if graph is not None:
+        window.document.add_recent(design_path)
+    window.show()
+    if problem:
+        def warn():
+            window.show_message(f"Could not open {design_path}: {problem}")
+            QMessageBox.warning(window, "Cannot open design",
+                                f"Could not open {design_path}.\n\n{problem}\n\n"
+                                "Showing the default example instead.")
+        QTimer.singleShot(0, warn)
+    return window
+
+
+def take_screenshot(app, window, out) -> int:
+    """Show ``window`` at 1600×1000, wait for its first paint, save it as PNG; 0 if saved."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    result = {"code": 1}
+
+    def capture():
+        if result.get("done"):
+            return
+        result["done"] = True
+        window.view.fit_to_view()
+        app.processEvents()
+        image = window.grab()
+        if image.isNull() or not image.save(str(out), "PNG"):
+            print(f"Could not write the screenshot to {out}", file=sys.stderr)
+        else:
+            result["code"] = 0
+        app.quit()
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Paint and not result.get("painted"):
+                result["painted"] = True
+                QTimer.singleShot(50, capture)  # let the rest of this paint finish first
+            return False
+
+    watcher = FirstPaint(window)
+    window.installEventFilter(watcher)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    QTimer.singleShot(PAINT_TIMEOUT_MS, capture)  # never hang if no paint comes
+    app.exec()
+    window.removeEventFilter(watcher)
+    window.document.undo_stack.setClean()  # nothing to ask about on the way out
+    window.hide()
+    return result["code"]

@@ -1,0 +1,397 @@
+"""The inspector: shows and edits what is selected on the canvas.
+
+One page per kind of selection: a node (name, kind, size, activation), a
+connection (shape, present and masked edges, restore), a single edge (its
+neurons and, once a network exists, its weight), or nothing (the design's
+summary and loss). Every design edit goes through push_edit, so it is undoable;
+a refused edit leaves the Graph alone and shows the Graph's reason.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel,
+                               QLineEdit, QPushButton, QSpinBox, QStackedWidget, QVBoxLayout,
+                               QWidget)
+
+from engine import Graph, GraphError
+from engine.activations import ACTIVATIONS, FORMULA, HIDDEN_ACTIVATIONS
+from engine.losses import LOSSES
+from gui.commands import push_edit
+
+MAX_SIZE = 100_000
+LOSS_TEXT = {"mse": "mse (regression)", "bce": "bce (sigmoid output)",
+             "softmax_ce": "softmax_ce (softmax output)"}
+KIND_TEXT = {"input": "input (the data's features)", "hidden": "hidden",
+             "output": "output (the prediction)"}
+
+
+def parameter_count(graph: Graph) -> int:
+    """Trainable numbers: present (unmasked) edges plus one bias per non-input neuron."""
+    return graph.edge_count() + sum(n.size for n in graph.nodes.values() if n.kind != "input")
+
+
+def design_summary(graph: Graph) -> str:
+    """One line for the status bar: nodes, edges, loss."""
+    n, e = len(graph.nodes), graph.edge_count()
+    return (f"{n} node{'s' * (n != 1)} · {e:,} edge{'s' * (e != 1)} · "
+            f"{parameter_count(graph):,} parameters · loss {graph.loss}")
+
+
+def _label(text: str = "", *, title: bool = False, wrap: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    if title:
+        font = label.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        label.setFont(font)
+    return label
+
+
+def _form(page: QWidget, title: QLabel) -> QFormLayout:
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(title)
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+    outer.addLayout(form)
+    outer.addStretch(1)
+    return form
+
+
+class Inspector(QWidget):
+    """Shows and edits the canvas selection; follows scene.selection_changed and graph events."""
+
+    message = Signal(str)                                   # refusals and notes, for the status bar
+    weight_changed = Signal(str, str, int, int, float)      # src, dst, dst_index, src_index, value
+
+    def __init__(self, graph: Graph, undo_stack: QUndoStack, scene, parent=None):
+        super().__init__(parent)
+        self.graph = graph
+        self.undo_stack = undo_stack
+        self.scene = scene
+        self.network = None
+        self._node_id: str | None = None
+        self._conn: tuple[str, str] | None = None
+        self._edge: tuple[str, str, int, int] | None = None
+        self._refreshing = False
+        self._selection = (0, 0)
+
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        self._build_summary()
+        self._build_node()
+        self._build_connection()
+        self._build_edge()
+        self.message_label = _label(wrap=True)
+        self.message_label.setStyleSheet("color: #b71c1c;")
+        self.message_label.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.stack)
+        layout.addWidget(self.message_label)
+
+        scene.selection_changed.connect(self._on_selection_changed)
+        graph.events.changed.connect(self._on_graph_changed)
+        self.destroyed.connect(lambda *_: graph.events.changed.disconnect(self._on_graph_changed))
+        self.refresh()
+
+    # ----- pages ----------------------------------------------------------------
+    def _add_page(self, name: str, page: QWidget) -> None:
+        self.pages[name] = page
+        self.stack.addWidget(page)
+
+    def _build_summary(self):
+        page = QWidget()
+        self.summary_title = _label("Design", title=True)
+        form = _form(page, self.summary_title)
+        self.selection_label = _label(wrap=True)
+        self.loss_combo = QComboBox()
+        for loss in LOSSES:
+            self.loss_combo.addItem(LOSS_TEXT.get(loss, loss), loss)
+        self.loss_combo.setToolTip("The loss the network is trained to minimise (undoable)")
+        self.loss_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.loss_combo.setMinimumContentsLength(12)
+        self.loss_combo.activated.connect(lambda _i: self.set_loss(self.loss_combo.currentData()))
+        self.nodes_label, self.edges_label, self.params_label = QLabel(), QLabel(), QLabel()
+        self.data_label = _label(wrap=True)
+        self.data_label.setToolTip("The training data named in the design's settings")
+        self.status_label = _label(wrap=True)
+        form.addRow(self.selection_label)
+        for row in (("Loss", self.loss_combo), ("Data", self.data_label), ("Nodes", self.nodes_label), ("Edges", self.edges_label), ("Parameters", self.params_label), ("Status", self.status_label)):
+            form.addRow(*row)
+        self._add_page("summary", page)
+
+    def _build_node(self):
+        page = QWidget()
+        self.node_title = _label("", title=True)
+        form = _form(page, self.node_title)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("(shown as the id)")
+        self.name_edit.setToolTip("A name shown on the canvas instead of the id; Enter to apply")
+        self.name_edit.editingFinished.connect(self._commit_name)
+        self.kind_label = QLabel()
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(1, MAX_SIZE)
+        self.size_spin.setKeyboardTracking(False)  # typed values commit on Enter or focus loss
+        self.size_spin.setToolTip("Number of neurons; the connections' edges follow")
+        self.size_spin.valueChanged.connect(self._commit_size)
+        self.size_spin.editingFinished.connect(self._commit_size)
+        self.activation_combo = QComboBox()
+        self.activation_combo.setToolTip("The activation function f applied to z = Σ W·a + b")
+        self.activation_combo.activated.connect(
+            lambda _i: self._node_id and self.set_activation(self._node_id,
+                                                             self.activation_combo.currentData()))
+        self.formula_label = _label(wrap=True)
+        self.links_label = _label(wrap=True)
+        for row in (("Name", self.name_edit), ("Kind", self.kind_label), ("Size", self.size_spin), ("Activation", self.activation_combo), ("", self.formula_label), ("Links", self.links_label)):
+            form.addRow(*row)
+        self._add_page("node", page)
+
+    def _build_connection(self):
+        page = QWidget()
+        self.conn_title = _label("", title=True)
+        form = _form(page, self.conn_title)
+        self.shape_label, self.present_label, self.masked_label = QLabel(), QLabel(), QLabel()
+        self.restore_button = QPushButton("Restore all edges")
+        self.restore_button.setToolTip("Put back every removed edge of this connection (undoable)")
+        self.restore_button.clicked.connect(self._restore_edges)
+        for row in (("Shape", self.shape_label), ("Edges present", self.present_label), ("Edges removed", self.masked_label)):
+            form.addRow(*row)
+        form.addRow(self.restore_button)
+        self._add_page("connection", page)
+
+    def _build_edge(self):
+        page = QWidget()
+        self.edge_title = _label("", title=True)
+        form = _form(page, self.edge_title)
+        self.edge_state_label = _label(wrap=True)
+        self.weight_spin = QDoubleSpinBox()
+        self.weight_spin.setDecimals(6)
+        self.weight_spin.setRange(-1e6, 1e6)
+        self.weight_spin.setSingleStep(0.01)
+        self.weight_spin.setKeyboardTracking(False)
+        self.weight_spin.setButtonSymbols(QAbstractSpinBox.NoButtons)
+        self.weight_spin.setToolTip("This edge's weight in the current network; Enter to apply")
+        self.weight_spin.valueChanged.connect(self._commit_weight)
+        self.no_weights_label = _label("no weights yet: train or press Reset", wrap=True)
+        self.gradient_label = QLabel()
+        for row in (("", self.edge_state_label), ("Weight", self.weight_spin), ("", self.no_weights_label), ("dL/dw", self.gradient_label)):
+            form.addRow(*row)
+        self._add_page("edge", page)
+
+    # ----- public -----------------------------------------------------------------
+    def set_network(self, network) -> None:
+        """Give the inspector a network whose weights it shows and edits (None: none)."""
+        self.network = network
+        self.refresh()
+
+    def current_page(self) -> str:
+        return next(k for k, w in self.pages.items() if w is self.stack.currentWidget())
+
+    def show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+        if text:
+            self.message.emit(text)
+
+    def _edit(self, text: str, fn) -> str | None:
+        refusal = push_edit(self.undo_stack, self.graph, text, fn)
+        if refusal:
+            self.show_message(refusal)
+        self.refresh()
+        return refusal
+
+    def rename_node(self, node_id: str, name: str) -> str | None:
+        if node_id not in self.graph.nodes or self.graph.nodes[node_id].name == name:
+            return None
+        return self._edit(f"Rename {node_id}", lambda g: g.update_node(node_id, name=name))
+
+    def resize_node(self, node_id: str, size: int) -> str | None:
+        if node_id not in self.graph.nodes or self.graph.nodes[node_id].size == size:
+            return None
+        return self._edit(f"Resize {node_id} to {size}", lambda g: g.update_node(node_id, size=size))
+
+    def set_activation(self, node_id: str, activation: str) -> str | None:
+        if node_id not in self.graph.nodes or self.graph.nodes[node_id].activation == activation:
+            return None
+        return self._edit(f"Set activation of {node_id} to {activation}",
+                          lambda g: g.update_node(node_id, activation=activation))
+
+    def set_loss(self, loss: str) -> str | None:
+        if loss == self.graph.loss:
+            return None
+        refusal = self._edit(f"Set loss to {loss}", lambda g: g.set_loss(loss))
+        if refusal is None:
+            try:
+                self.graph.check_loss()
+            except GraphError as e:
+                self.show_message(f"Note: {e}")
+        return refusal
+
+    def set_weight(self, src: str, dst: str, i: int, j: int, value: float) -> str | None:
+        """Write one weight of the network (not a design edit, so not undoable)."""
+        W = self._weights(src, dst)
+        if W is None:
+            return self._refuse("no weights yet: train or press Reset")
+        conn = self.graph.connections.get((src, dst))
+        if conn is not None and conn.mask is not None and not conn.mask[i, j]:
+            return self._refuse(f"edge {src}[{j}] → {dst}[{i}] is removed: restore it first")
+        if not np.isfinite(value):
+            return self._refuse("a weight must be a finite number")
+        W[i, j] = value
+        self.weight_changed.emit(src, dst, i, j, float(W[i, j]))
+        return None
+
+    def _refuse(self, text: str) -> str:
+        self.show_message(text)
+        self.refresh()
+        return text
+
+    # ----- following the canvas and the graph ---------------------------------------
+    def _on_selection_changed(self):
+        self.show_message("")
+        self.refresh()
+
+    def _on_graph_changed(self, *_):
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the page for the current selection with the Graph's current values."""
+        self._refreshing = True
+        try:
+            page = self._choose_page()
+            getattr(self, f"_fill_{page}")()
+            self.stack.setCurrentWidget(self.pages[page])
+        finally:
+            self._refreshing = False
+
+    def _choose_page(self) -> str:
+        g = self.graph
+        nodes = [n for n in self.scene.selected_node_ids() if n in g.nodes]
+        conns = [c for c in self.scene.selected_connection_keys() if tuple(c) in g.connections]
+        edge = self.scene.selected_edge()
+        self._node_id = self._conn = self._edge = None
+        self._selection = (len(nodes), len(conns))
+        if (edge is not None and not nodes and tuple(edge[:2]) in g.connections
+                and all(tuple(c) == tuple(edge[:2]) for c in conns)):
+            self._edge = tuple(edge)
+            return "edge"
+        if len(nodes) == 1 and not conns:
+            self._node_id = nodes[0]
+            return "node"
+        if len(conns) == 1 and not nodes:
+            self._conn = tuple(conns[0])
+            return "connection"
+        return "summary"
+
+    def _fill_summary(self):
+        g = self.graph
+        n_nodes, n_conns = self._selection
+        parts = [f"{n_nodes} node{'s' * (n_nodes != 1)}" if n_nodes else "",
+                 f"{n_conns} connection{'s' * (n_conns != 1)}" if n_conns else ""]
+        selected = " and ".join(p for p in parts if p)
+        self.selection_label.setText(f"{selected} selected" if selected else
+                                     "Nothing selected: click a node, connection or edge.")
+        self.loss_combo.setCurrentIndex(max(0, self.loss_combo.findData(g.loss)))
+        data, target = g.settings.get("data"), g.settings.get("target")
+        text = str(data) if data else "—"
+        self.data_label.setText(f"{text} (target: {target})" if data and target else text)
+        self.nodes_label.setText(str(len(g.nodes)))
+        self.edges_label.setText(f"{g.edge_count():,}")
+        self.params_label.setText(f"{parameter_count(g):,}")
+        try:
+            g.check_complete()
+            g.check_loss()
+            self.status_label.setText("Ready to train.")
+        except GraphError as e:
+            self.status_label.setText(str(e))
+
+    def _fill_node(self):
+        node = self.graph.nodes[self._node_id]
+        self.node_title.setText(f"Node {node.id}")
+        if not (self.name_edit.hasFocus() and self.name_edit.isModified()):
+            self.name_edit.setText(node.name)
+            self.name_edit.setModified(False)
+        self.kind_label.setText(KIND_TEXT.get(node.kind, node.kind))
+        self.size_spin.blockSignals(True)
+        self.size_spin.setValue(min(node.size, MAX_SIZE))
+        self.size_spin.blockSignals(False)
+        choices = ACTIVATIONS if node.kind == "output" else HIDDEN_ACTIVATIONS
+        self.activation_combo.clear()
+        for act in choices:
+            self.activation_combo.addItem(act, act)
+        self.activation_combo.setCurrentIndex(max(0, self.activation_combo.findData(node.activation)))
+        self.activation_combo.setEnabled(node.kind != "input")
+        f, df = FORMULA.get(node.activation, ("", ""))
+        self.formula_label.setText("inputs pass through unchanged" if node.kind == "input"
+                                   else f"f(z) = {f}\nf′(z) = {df}")
+        ins = ", ".join(f"{c.src} ({self.graph.nodes[c.src].size})" for c in self.graph.incoming(node.id))
+        outs = ", ".join(c.dst for c in self.graph.outgoing(node.id))
+        self.links_label.setText(f"from: {ins or '—'}\nto: {outs or '—'}")
+
+    def _fill_connection(self):
+        src, dst = self._conn
+        conn = self.graph.connections[(src, dst)]
+        rows, cols = self.graph.nodes[dst].size, self.graph.nodes[src].size
+        masked = conn.masked_count()
+        self.conn_title.setText(f"Connection {src} → {dst}")
+        self.shape_label.setText(f"{rows} × {cols}   (W is {dst} × {src})")
+        self.present_label.setText(f"{rows * cols - masked:,}")
+        self.masked_label.setText(f"{masked:,}")
+        self.restore_button.setEnabled(masked > 0)
+
+    def _fill_edge(self):
+        src, dst, i, j = self._edge
+        conn = self.graph.connections[(src, dst)]
+        self.edge_title.setText(f"Edge {src}[{j}] → {dst}[{i}]")
+        removed = conn.mask is not None and not conn.mask[i, j]
+        self.edge_state_label.setText("This edge is removed (masked); restore the connection's "
+                                      "edges to bring it back." if removed else
+                                      f"weight W[{i}, {j}] of {src} → {dst}")
+        W = self._weights(src, dst)
+        has = W is not None
+        self.weight_spin.setVisible(has)
+        self.no_weights_label.setVisible(not has)
+        if has:
+            self.weight_spin.blockSignals(True)
+            self.weight_spin.setValue(float(W[i, j]))
+            self.weight_spin.blockSignals(False)
+            self.weight_spin.setEnabled(not removed)
+        grads = getattr(self.network, "gradients", None) if has else None
+        G = grads.get(f"W:{src}->{dst}") if isinstance(grads, dict) else None
+        self.gradient_label.setText(f"{float(G[i, j]):.6g}" if G is not None and G.shape == W.shape
+                                    else "—")
+
+    def _weights(self, src: str, dst: str) -> np.ndarray | None:
+        """The live weight matrix of src → dst if the network has one of the design's shape."""
+        if self.network is None:
+            return None
+        W = self.network.parameters().get(f"W:{src}->{dst}")
+        if W is None or src not in self.graph.nodes or dst not in self.graph.nodes:
+            return None
+        shape = (self.graph.nodes[dst].size, self.graph.nodes[src].size)
+        return W if W.shape == shape else None
+
+    # ----- widget commits --------------------------------------------------------------
+    def _commit_name(self):
+        if self._refreshing or self._node_id is None or not self.name_edit.isModified():
+            return
+        self.name_edit.setModified(False)
+        self.rename_node(self._node_id, self.name_edit.text().strip())
+
+    def _commit_size(self, *_):
+        if not self._refreshing and self._node_id is not None:
+            self.resize_node(self._node_id, self.size_spin.value())
+
+    def _commit_weight(self, value: float):
+        if not self._refreshing and self._edge is not None:
+            self.set_weight(*self._edge, value)
+
+    def _restore_edges(self):
+        if self._conn is not None:
+            self.scene.restore_edges(*self._conn)
+            self.refresh()

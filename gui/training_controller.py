@@ -1,0 +1,311 @@
+"""Wires live training into the main window: panel, worker process, canvas colours, plots.
+
+The worker trains; this object only forwards commands and paints what the newest
+snapshot says, at the worker's ≤ 30 Hz. Design edits pause training and reload
+the design into the worker, which keeps the weights of what did not change.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QScrollArea
+
+from engine import GraphError, Network, ParameterMismatch
+
+from .boundary import DecisionBoundaryView
+from .color_bar import ColorBar
+from .gradient_flow import GradientFlowPlot
+from .gradient_matrix import GradientMatrixView
+from .plots import MetricsPlot
+from .training_panel import TrainingPanel
+from .worker import TrainingWorker
+
+STRUCTURAL = {"node_added", "node_removed", "node_changed", "connection_added",
+              "connection_removed", "mask_changed", "loss_changed", "reset"}
+
+
+class TrainingController(QObject):
+    """Live training for one main window."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.graph, self.scene = window.graph, window.scene
+        self.net: Network | None = None
+        self.info: dict | None = None
+        self.edge_mode = "gradient"
+        self.latest: dict | None = None
+
+        self.worker = TrainingWorker(self)
+        self.panel = TrainingPanel(self.graph)
+        self.metrics = MetricsPlot()
+        self.flow = GradientFlowPlot()
+        self.boundary = DecisionBoundaryView()
+        self.matrix = GradientMatrixView()
+        self.color_bar = ColorBar(window.view)
+        self.color_bar.hide()
+        self.docks = {}
+        scroll = QScrollArea()
+        scroll.setWidget(self.panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.panel.sizeHint().width() + 20)
+        for w in (self.metrics, self.flow, self.boundary, self.matrix):
+            w.setMinimumHeight(80)
+        for title, widget, area in (("Training", scroll, Qt.LeftDockWidgetArea),
+                                    ("Loss and accuracy", self.metrics, Qt.BottomDockWidgetArea),
+                                    ("Gradient flow", self.flow, Qt.BottomDockWidgetArea),
+                                    ("Decision boundary", self.boundary, Qt.RightDockWidgetArea),
+                                    ("Gradient matrix", self.matrix, Qt.RightDockWidgetArea)):
+            dock = QDockWidget(title, window)
+            dock.setObjectName(title.replace(" ", "_"))
+            dock.setWidget(widget)
+            window.addDockWidget(area, dock)
+            self.docks[title] = dock
+        window.tabifyDockWidget(self.docks["Loss and accuracy"], self.docks["Gradient flow"])
+        window.tabifyDockWidget(self.docks["Decision boundary"], self.docks["Gradient matrix"])
+        self.docks["Loss and accuracy"].raise_()
+        self.docks["Decision boundary"].raise_()
+        d = self.docks
+        window.resizeDocks([d["Loss and accuracy"]], [260], Qt.Vertical)
+        window.resizeDocks([window.palette_dock, window.inspector_dock], [330, 330], Qt.Horizontal)
+        window.resizeDocks([window.palette_dock, d["Training"]], [170, 600], Qt.Vertical)
+        window.resizeDocks([window.inspector_dock, d["Decision boundary"]], [300, 400], Qt.Vertical)
+
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(250)
+        self._reload_timer.timeout.connect(lambda: self.reload(keep_weights=True))
+
+        p = self.panel
+        p.play_toggled.connect(self.set_playing)
+        p.step_clicked.connect(self.step)
+        p.reset_clicked.connect(self.reset)
+        p.lr_changed.connect(self.worker.set_lr)
+        p.data_changed.connect(lambda: self.reload(keep_weights=True, clear=True))
+        p.config_changed.connect(lambda: self.reload(keep_weights=True))
+        p.edge_mode_changed.connect(self.set_edge_mode)
+        w = self.worker
+        w.ready.connect(self._on_ready)
+        w.snapshot.connect(self._on_snapshot)
+        w.losses.connect(self.metrics.add_steps)
+        w.epoch.connect(self.metrics.add_report)
+        w.was_reset.connect(self._clear_history)
+        w.diverged.connect(self._on_diverged)
+        w.error.connect(self._on_error)
+        w.finished.connect(lambda: self._stopped("finished the set number of epochs"))
+        self.graph.events.changed.connect(self._on_graph_changed)
+        window.document.loaded.connect(self._on_design_loaded)
+        window.inspector.weight_changed.connect(self._on_weight_edited)
+        for signal in (p.data_changed, p.config_changed, p.lr_changed):
+            signal.connect(window.document.mark_modified)
+        self.scene.selection_changed.connect(self._show_matrix)
+        self.scene.edge_tooltip = self.edge_tooltip
+        window.view.installEventFilter(self)
+        QTimer.singleShot(0, lambda: self.reload(keep_weights=False, clear=True))
+
+    # ----- commands -------------------------------------------------------
+    def reload(self, keep_weights: bool = True, clear: bool = False) -> None:
+        """Send the current design to the worker (pausing it), or say why it cannot train."""
+        if self.worker.state == "playing":
+            self.worker.pause()
+        self.panel.set_playing(False)
+        try:
+            self.graph.check_complete()
+            self.graph.check_loss()
+            self.net = Network(self.graph, seed=int(self.graph.settings.get("seed", 0)))
+        except GraphError as e:
+            self.net = None
+            self.panel.set_status(f"Cannot train yet: {e}", error=True)
+            self.scene.set_edge_values(None)
+            self.color_bar.hide()
+            self._set_inspector_network(None)
+            return
+        if clear:
+            self._clear_history()
+        self._set_inspector_network(self.net)
+        if self.worker.is_running():
+            self.panel.set_status("Loading the data…")
+            self.worker.load_design(self.graph, keep_weights, self._base_dir())
+        else:
+            self.panel.set_status("Ready: press Play or Step to train")
+
+    def _base_dir(self) -> str | None:
+        path = getattr(self.window.document, "path", None)
+        return str(path.parent) if path else None
+
+    def _ensure_worker(self) -> bool:
+        """Start the training process on first use, with the weights the GUI shows."""
+        if self.net is None:
+            return False
+        if not self.worker.is_running():
+            self.panel.set_status("Starting the trainer…")
+            self.worker.load_design(self.graph, False, self._base_dir())
+            self.worker.set_parameters(self.net.parameters())
+        return True
+
+    def set_playing(self, playing: bool) -> None:
+        if playing and not self._ensure_worker():
+            self.panel.set_playing(False)
+            return
+        if playing:
+            self.panel.set_status("Training…")
+            self.worker.play()
+        else:
+            self.worker.pause()
+            self.panel.set_status("Paused")
+        self.panel.set_playing(playing)
+
+    def step(self) -> None:
+        if self._ensure_worker():
+            self.panel.set_playing(False)
+            self.worker.step()
+
+    def reset(self) -> None:
+        if self._ensure_worker():
+            self.panel.set_playing(False)
+            self.panel.set_status("New weights from the seed")
+            self.worker.reset()
+
+    def set_edge_mode(self, mode: str) -> None:
+        self.edge_mode = mode
+        if self.latest is not None:
+            self._paint_edges(self.latest)
+        else:
+            self.scene.set_edge_values(None)
+
+    def shutdown(self) -> None:
+        self.graph.events.changed.disconnect(self._on_graph_changed)
+        self.worker.stop()
+
+    def _on_design_loaded(self) -> None:
+        """Another design was opened: its own settings, fresh weights, empty curves."""
+        self.panel.load_settings()
+        self._reload_timer.stop()
+        self.latest = None
+        self.reload(keep_weights=False, clear=True)
+
+    def _on_weight_edited(self, src: str, dst: str, i: int, j: int, value: float) -> None:
+        if self.worker.is_running():
+            self.worker.set_weight(f"W:{src}->{dst}", (i, j), value)
+
+    # ----- events ---------------------------------------------------------
+    def _on_graph_changed(self, name: str, *args) -> None:
+        if name in STRUCTURAL:
+            if self.worker.state == "playing":
+                self.worker.pause()
+                self.panel.set_playing(False)
+                self.panel.set_status("Paused: the design changed (weights of unchanged parts kept)")
+            self._reload_timer.start()
+
+    def _on_ready(self, info: dict) -> None:
+        self.info = info
+        metric = "accuracy" if info["task"] == "classification" else "R²"
+        self.metrics.set_metric_name(metric)
+        self.panel.set_status(f"{info['name']}: {info['train_size']} training and "
+                              f"{info['val_size']} validation examples, {info['n_inputs']} inputs")
+        self.docks["Decision boundary"].setVisible(info["is_2d"])
+        if info["is_2d"]:
+            self.boundary.set_points(info["points_train"], info["labels_train"],
+                                     info["points_val"], info["labels_val"], info["task"])
+        self.flow.set_connections([c.key for c in self.graph.connections.values()])
+
+    def _on_snapshot(self, snap: dict) -> None:
+        self.latest = snap
+        self.panel.set_counters(snap["epoch"], snap["step"])
+        if self.net is not None:
+            try:
+                self.net.load_parameters(snap["weights"])
+            except ParameterMismatch:
+                return      # a snapshot of the design before the latest edit
+            for k, g in snap["gradients"].items():
+                self.net.gradients[k][...] = g
+        self._paint_edges(snap)
+        biases = {k[2:]: v for k, v in snap["weights"].items() if k.startswith("b:")}
+        self.scene.set_neuron_values(biases)
+        if "boundary" in snap and self.info and self.info.get("is_2d"):
+            self.boundary.set_grid(self.info["extent"], snap["boundary"])
+            if hasattr(self.scene, "set_neuron_images"):
+                self.scene.set_neuron_images(snap.get("thumbnails", {}))
+        if snap["step"]:
+            self.flow.add(snap["step"], snap["grad_norms"])
+        self._set_inspector_network(self.net)
+        self._show_matrix()
+
+    def _paint_edges(self, snap: dict) -> None:
+        pairs = {tuple(k[2:].split("->")): k for k in snap["gradients"]}
+        if self.edge_mode == "none":
+            self.scene.set_edge_values(None)
+            self.color_bar.hide()
+            return
+        source = snap["gradients"] if self.edge_mode == "gradient" else snap["weights"]
+        values = {pair: source[k] for pair, k in pairs.items() if pair in self.graph.connections}
+        self.scene.set_edge_values(values, self.edge_mode)
+        if self.edge_mode == "gradient":
+            scale = self.scene.color_scale()
+            if scale is not None:
+                self.color_bar.set_scale(scale[0], scale[1], mode="gradient")
+        else:
+            wmax = max((float(np.abs(v).max()) for v in values.values() if v.size), default=1.0)
+            self.color_bar.set_weight_scale(wmax)
+        self._place_color_bar()
+        self.color_bar.show()
+
+    def _clear_history(self) -> None:
+        self.metrics.clear()
+        self.flow.clear()
+
+    def _stopped(self, why: str) -> None:
+        self.panel.set_playing(False)
+        self.panel.set_status(f"Stopped: {why}")
+
+    def _on_diverged(self, reason: str) -> None:
+        self.panel.set_playing(False)
+        self.panel.set_status(reason, error=True)
+        self.window.statusBar().showMessage(reason, 8000)
+
+    def _on_error(self, message: str) -> None:
+        self.panel.set_playing(False)
+        self.panel.set_status(message, error=True)
+        self.window.statusBar().showMessage(message, 8000)
+
+    # ----- views ----------------------------------------------------------
+    def edge_tooltip(self, src: str, dst: str, i: int, j: int) -> str:
+        text = f"{src}[{j}] → {dst}[{i}]"
+        snap = self.latest
+        key = f"W:{src}->{dst}"
+        if snap is not None and key in snap["weights"]:
+            w = snap["weights"][key]
+            if i < w.shape[0] and j < w.shape[1]:
+                text += f"\nw = {w[i, j]:.4g}\n∂L/∂w = {snap['gradients'][key][i, j]:.3g}"
+        return text
+
+    def _show_matrix(self) -> None:
+        keys = self.scene.selected_connection_keys()
+        edge = self.scene.selected_edge()
+        if not keys and edge is not None:
+            keys = [(edge[0], edge[1])]
+        if not keys or self.latest is None:
+            self.matrix.clear()
+            return
+        src, dst = keys[0]
+        g = self.latest["gradients"].get(f"W:{src}->{dst}")
+        if g is not None:
+            self.matrix.set_matrix(f"{src} → {dst}", g)
+
+    def _set_inspector_network(self, net) -> None:
+        inspector = getattr(self.window, "inspector", None)
+        if inspector is not None and hasattr(inspector, "set_network"):
+            inspector.set_network(net)
+
+    def _place_color_bar(self) -> None:
+        view = self.window.view
+        bar = self.color_bar
+        bar.adjustSize()
+        bar.move(view.width() - bar.width() - 12, view.height() - bar.height() - 12)
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Resize and obj is self.window.view:
+            self._place_color_bar()
+        return False

@@ -1,0 +1,168 @@
+"""The GUI's handle on the training worker process.
+
+``TrainingWorker`` starts ``gui.worker_process.run_worker`` in a spawned process
+with ``OPENBLAS_NUM_THREADS=1``, sends it commands and, on a 30 Hz timer, drains
+its replies without ever blocking: step losses and epoch reports are passed on as
+they come, of the snapshots only the newest is kept and announced.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from engine import Graph
+
+
+class TrainingWorker(QObject):
+    """Commands to, and snapshots from, the training process."""
+
+    ready = Signal(dict)          # dataset info after a design was accepted
+    snapshot = Signal(dict)       # the newest snapshot (weights, gradients, boundary...)
+    losses = Signal(object, object)   # step indices, step losses (numpy arrays), every one of them
+    epoch = Signal(dict)          # one epoch report
+    diverged = Signal(str)
+    finished = Signal()
+    error = Signal(str)
+    state_changed = Signal(str)   # "idle", "playing", "paused"
+    was_reset = Signal()          # new weights: histories start again
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._process = None
+        self._conn = None
+        self.state = "idle"
+        self.latest: dict | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(33)
+        self._timer.timeout.connect(self.poll)
+
+    # ----- process --------------------------------------------------------
+    def start(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            return
+        from .worker_process import run_worker
+        ctx = mp.get_context("spawn")   # never fork a process that runs Qt
+        parent_conn, child_conn = ctx.Pipe()
+        saved = os.environ.get("OPENBLAS_NUM_THREADS")
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
+        try:
+            self._process = ctx.Process(target=run_worker, args=(child_conn,), daemon=True,
+                                        name="backprop-studio-trainer")
+            self._process.start()
+        finally:
+            if saved is None:
+                os.environ.pop("OPENBLAS_NUM_THREADS", None)
+            else:
+                os.environ["OPENBLAS_NUM_THREADS"] = saved
+        child_conn.close()
+        self._conn = parent_conn
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Ask the process to quit and wait briefly; kill it if it does not."""
+        self._timer.stop()
+        if self._process is None or self._conn is None:
+            self._process = self._conn = None
+            return
+        try:
+            self._conn.send(("quit",))
+        except (OSError, BrokenPipeError):
+            pass
+        self._process.join(1.0)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(1.0)
+        self._conn.close()
+        self._process = self._conn = None
+        self._set_state("idle")
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def _send(self, *message) -> None:
+        self.start()
+        try:
+            self._conn.send(message)
+        except (OSError, BrokenPipeError) as e:
+            self.error.emit(f"the training process stopped ({e}); press Reset to start it again")
+            self.stop()
+
+    # ----- commands -------------------------------------------------------
+    def load_design(self, graph: Graph, keep_weights: bool = True, base_dir: str | None = None) -> None:
+        """Send the design; a relative CSV path in its settings is read from ``base_dir``."""
+        self._send("design", graph.to_dict(), keep_weights, base_dir)
+        self._set_state("paused")
+
+    def play(self):
+        self._send("play")
+        self._set_state("playing")
+
+    def pause(self):
+        self._send("pause")
+        self._set_state("paused")
+
+    def step(self):
+        self._send("step")
+        self._set_state("paused")
+
+    def reset(self):
+        self._send("reset")
+        self._set_state("paused")
+
+    def set_lr(self, lr: float):
+        self._send("set_lr", float(lr))
+
+    def set_weight(self, name: str, index: tuple, value: float):
+        self._send("set_weight", name, tuple(int(i) for i in index), float(value))
+
+    def set_parameters(self, values: dict):
+        self._send("set_parameters", {k: v.copy() for k, v in values.items()})
+
+    def request_snapshot(self):
+        self._send("snapshot")
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    # ----- replies --------------------------------------------------------
+    def poll(self) -> int:
+        """Handle every reply waiting in the pipe; return how many there were."""
+        if self._conn is None:
+            return 0
+        newest = None
+        count = 0
+        try:
+            while self._conn.poll():
+                kind, *args = self._conn.recv()
+                count += 1
+                if kind == "snapshot":
+                    snap = args[0]
+                    if snap.get("reset"):
+                        self.was_reset.emit()
+                    if len(snap["steps"]):
+                        self.losses.emit(snap["steps"], snap["losses"])
+                    for report in snap["epochs"]:
+                        self.epoch.emit(report)
+                    newest = snap
+                elif kind == "ready":
+                    self.ready.emit(args[0])
+                elif kind == "diverged":
+                    self._set_state("paused")
+                    self.diverged.emit(args[0])
+                elif kind == "finished":
+                    self._set_state("paused")
+                    self.finished.emit()
+                elif kind == "error":
+                    self._set_state("paused")
+                    self.error.emit(args[0])
+        except (EOFError, OSError):
+            self.error.emit("the training process ended unexpectedly; press Reset to start again")
+            self.stop()
+        if newest is not None:
+            self.latest = newest
+            self.snapshot.emit(newest)
+        return count

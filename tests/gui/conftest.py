@@ -1,0 +1,33 @@
+"""Fixtures shared by the GUI tests: private settings, recorded message boxes, a main window."""
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from gui.document import SETTINGS_ENV
+
+
+@pytest.fixture(autouse=True)
+def settings_file(tmp_path, monkeypatch):
+    """Every test gets its own QSettings file, never the user's."""
+    path = tmp_path / "settings.ini"
+    monkeypatch.setenv(SETTINGS_ENV, str(path))
+    return path
+
+
+@pytest.fixture
+def boxes(monkeypatch):
+    """Message boxes record their calls; ``answer`` sets what the unsaved-changes question says."""
+    calls = {"warning": [], "question": [], "answer": QMessageBox.Discard}
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(
+        lambda *a, **k: calls["warning"].append(a) or QMessageBox.Ok))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda *a, **k: calls["question"].append(a) or calls["answer"]))
+    return calls
+
+
+@pytest.fixture
+def main_window(qtbot, boxes):
+    from gui.main_window import MainWindow
+    w = MainWindow()
+    qtbot.addWidget(w)
+    yield w
+    w.training.shutdown()
