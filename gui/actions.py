@@ -31,6 +31,9 @@ ACTIONS = {
     "zoom_out": ("Zoom &Out", ["Ctrl+-"], "Zoom out of the canvas", "zoom_out"),
     "layout": ("Automatic &Layout", ["Ctrl+L"],
                "Arrange the nodes in columns by depth, left to right (undoable)", "layout"),
+    "play": ("&Play / Pause", ["F5"], "Train continuously, or pause", "play"),
+    "step": ("&Step One Batch", ["F6"], "Train on exactly one mini-batch", "step"),
+    "reset": ("&Reset Weights", ["Ctrl+R"], "New weights from the seed; clears the curves", None),
     "shortcuts": ("&Keyboard Shortcuts", ["F1"], "List the keyboard shortcuts and mouse gestures",
                   None),
     "about": ("&About Backprop Studio", [], "What Backprop Studio is", None),
@@ -39,7 +42,7 @@ LOSS_TIPS = {"mse": "Mean squared error: for regression (any output activation)"
              "bce": "Binary cross-entropy: for yes/no outputs (sigmoid output)",
              "softmax_ce": "Cross-entropy: for classes (softmax output)"}
 TOOLBAR = ("new", "open", "save", None, "undo", "redo", None, "delete", None,
-           "fit", "zoom_in", "zoom_out", "layout")
+           "fit", "zoom_in", "zoom_out", "layout", None, "play", "step")
 GESTURES = [
     ("Drag a palette entry onto the canvas", "Place a node there"),
     ("Double-click a palette entry", "Place it at the centre of the view"),
@@ -84,6 +87,8 @@ def build_actions(window) -> dict[str, QAction]:
         "select_all": w.scene.select_all, "fit": w.view.fit_to_view, "zoom_in": w.view.zoom_in,
         "zoom_out": w.view.zoom_out, "layout": w.scene.auto_layout,
         "shortcuts": w.show_shortcuts, "about": w.show_about,
+        "play": w.training.panel.play_button.toggle, "step": w.training.step,
+        "reset": w.training.reset,
     }
     actions = {name: make_action(w, name, slot) for name, slot in slots.items()}
 
@@ -116,6 +121,12 @@ def build_actions(window) -> dict[str, QAction]:
         a.setToolTip(tip)
         a.setStatusTip(tip)
         actions[name] = a
+
+    replay = w.replay.toggle_action
+    replay.setObjectName("replay")
+    replay.setShortcut(QKeySequence("F7"))
+    set_tips(replay, "Replay one forward and backward pass step by step, every number explained")
+    actions["replay"] = replay
     return actions
 
 
@@ -152,6 +163,11 @@ def build_menus(window, actions: dict[str, QAction]) -> dict[str, QMenu]:
     view.addAction(actions["layout"])
     view.addSeparator()
     view.addActions([actions["show_palette"], actions["show_inspector"]])
+
+    train = menus["train"] = bar.addMenu("&Train")
+    train.addActions([actions[n] for n in ("play", "step", "reset")])
+    train.addSeparator()
+    train.addAction(actions["replay"])
 
     help_menu = menus["help"] = bar.addMenu("&Help")
     help_menu.addActions([actions["shortcuts"], actions["about"]])

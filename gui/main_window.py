@@ -55,6 +55,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         from gui.training_controller import TrainingController
         self.training = TrainingController(self)
+        from gui.replay_controller import ReplayController
+        self.replay = ReplayController(self)
+        self.tabifyDockWidget(self.training.docks["Loss and accuracy"], self.replay.dock)
         self.actions_by_name = build_actions(self)
         self.menus = build_menus(self, self.actions_by_name)
         self.toolbar = build_toolbar(self, self.actions_by_name)
@@ -78,11 +81,11 @@ class MainWindow(QMainWindow):
     def _make_unsubscribe(self):
         """A callback that stops the window's views following a Graph that may outlive them."""
         graph, scene, on_changed = self.graph, self.scene, self._on_graph_changed
-        on_training_changed = self.training._on_graph_changed
+        followers = [on_changed, self.training._on_graph_changed, self.replay._on_graph_changed]
 
         def unsubscribe(*_):
-            graph.events.changed.disconnect(on_changed)
-            graph.events.changed.disconnect(on_training_changed)
+            for callback in followers:
+                graph.events.changed.disconnect(callback)
             scene.close()
         return unsubscribe
 

@@ -17,6 +17,7 @@ from engine import Graph
 from engine.datasets import (BUILTIN_2D, DERIVED_FEATURES, HOUSE_PRICES, SKLEARN, DataError,
                              csv_columns)
 from engine.optimizers import OPTIMIZERS
+from engine.training import TrainingConfig
 
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 DATA_LABELS = {"circle": "Circle", "xor": "XOR", "gaussians": "Two gaussians", "spiral": "Spiral",
@@ -54,10 +55,10 @@ class TrainingPanel(QWidget):
         grid = QGridLayout(box)
         self.play_button = QPushButton("Play")
         self.play_button.setCheckable(True)
-        self.play_button.setToolTip("Train continuously (Space)")
+        self.play_button.setToolTip("Train continuously (F5)")
         self.play_button.toggled.connect(self._on_play)
         self.step_button = QPushButton("Step")
-        self.step_button.setToolTip("Train on exactly one mini-batch (Ctrl+Right)")
+        self.step_button.setToolTip("Train on exactly one mini-batch (F6)")
         self.step_button.clicked.connect(self.step_clicked)
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("New weights from the seed; clears the curves (Ctrl+R)")
@@ -183,8 +184,8 @@ class TrainingPanel(QWidget):
             for name, cb in self.feature_boxes.items():
                 cb.setChecked(name in feats)
             self.optimizer.setCurrentText(str(s.get("optimizer", "adam")))
-            self.lr.setCurrentText(f"{float(s.get('lr', 0.03)):g}")
-            self.batch.setValue(int(s.get("batch_size", 10)))
+            self.lr.setCurrentText(f"{float(s.get('lr', TrainingConfig.lr)):g}")
+            self.batch.setValue(int(s.get("batch_size", TrainingConfig.batch_size)))
             self.epochs.setValue(int(s.get("epochs") or 0))
             self.l1.setValue(float(s.get("l1", 0.0)))
             self.l2.setValue(float(s.get("l2", 0.0)))
@@ -275,7 +276,7 @@ class TrainingPanel(QWidget):
                 raise ValueError
         except ValueError:
             self.set_status("the learning rate must be a positive number", error=True)
-            self.lr.setCurrentText(f"{float(self.graph.settings.get('lr', 0.03)):g}")
+            self.lr.setCurrentText(f"{float(self.graph.settings.get('lr', TrainingConfig.lr)):g}")
             return
         if lr != self.graph.settings.get("lr"):
             self._write(lr=lr)

@@ -1,0 +1,242 @@
+"""The replay drawn on the canvas: lit nodes, numbers beside neurons, edge colours.
+
+One item on top of the scene shows a ReplayTimeline frame: the active node
+glows, the nodes computed so far in this phase are lit, each neuron of a known
+node gets its z and a (forward), y and t (loss) or δ (backward) beside it, the
+loss is marked at the output and the path being gathered is drawn. Edges take
+their colours through the scene's own ``set_edge_values``: w·a of the edges
+into the node being computed (forward), dL/dW as soon as it is formed
+(backward), the change −lr·dL/dW (update). Numbers are shown only for nodes
+the canvas draws neuron by neuron (≤ 32 neurons). The item lets the mouse through to
+the canvas; ``label_at`` tells a view which neuron's number lies under a click.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem
+
+from gui.replay_timeline import fmt
+
+from .node_item import COLUMN_W, SELECTED
+
+ACTIVE = QColor(SELECTED)
+LIT = QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 70)
+PATH = QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 110)
+TEXT = QColor(236, 239, 242)
+DIM_TEXT = QColor(150, 156, 166)
+LOSS = QColor(239, 83, 80)
+LABEL_BG = QColor(22, 24, 29, 215)
+TEXT_GAP = 5.0
+MARGIN = 60.0
+MAX_TEXT_W = 190.0
+
+
+class ReplayOverlay(QGraphicsItem):
+    """Shows one replay frame on top of ``scene`` (a CanvasScene); ``clear`` hides it."""
+
+    Z = 50.0
+
+    def __init__(self, scene):
+        super().__init__()
+        self.setZValue(self.Z)
+        self.setAcceptedMouseButtons(Qt.NoButton)
+        self.setAcceptHoverEvents(False)
+        self.canvas = scene
+        self.frame = None
+        self.timeline = None
+        self.example = 0
+        self.weights: dict | None = None
+        self._font = QFont()
+        self._font.setPointSizeF(7.5)
+        self._metrics = QFontMetricsF(self._font)
+        self._labels: list[tuple[QRectF, str, QColor, str, int]] = []  # rect, text, colour, node, k
+        self._rect = QRectF()
+        self._placed: tuple = ()
+        scene.addItem(self)
+        scene.changed.connect(self._on_scene_changed)
+
+    # ----- API ------------------------------------------------------------------------
+    def set_frame(self, frame, timeline, example: int = 0, weights: dict | None = None) -> None:
+        """Show ``frame`` of ``timeline`` for one example of the traced batch.
+
+        ``weights`` (the network's parameters, "W:src->dst" arrays) lets forward
+        frames colour each edge by its contribution w·a.
+        """
+        self.frame, self.timeline, self.weights = frame, timeline, weights
+        self.example = int(min(max(example, 0), timeline.batch - 1)) if timeline else 0
+        self._paint_edges()
+        self._layout()
+
+    def clear(self) -> None:
+        """Hide the replay and give the edges back their plain look."""
+        self.frame = self.timeline = None
+        self.canvas.set_edge_values(None)
+        self._layout()
+
+    def labels(self) -> list[tuple[str, int, str]]:
+        """(node, neuron, text) of every number shown (for tests and accessibility)."""
+        return [(node, k, text) for _, text, _, node, k in self._labels]
+
+    def label_at(self, scene_pos: QPointF) -> tuple[str, int] | None:
+        """(node, neuron) of the number under ``scene_pos``, if any."""
+        for rect, _, _, node, k in reversed(self._labels):
+            if rect.contains(scene_pos):
+                return node, k
+        return None
+
+    def detach(self) -> None:
+        """Leave the scene (before the overlay is dropped)."""
+        try:
+            self.canvas.changed.disconnect(self._on_scene_changed)
+        except (RuntimeError, TypeError):
+            pass
+        if self.scene() is not None:
+            self.scene().removeItem(self)
+
+    # ----- edge colours -------------------------------------------------------------------
+    def _paint_edges(self) -> None:
+        f = self.frame
+        if f is None:
+            self.canvas.set_edge_values(None)
+        elif f.phase == "forward":
+            values = {}
+            if self.weights is not None:
+                for (s, d) in f.active_connections:
+                    w = self.weights.get(f"W:{s}->{d}")
+                    a = f.values.get(s, {}).get("a")
+                    if w is not None and a is not None:
+                        values[(s, d)] = w * a[self.example][None, :]   # each edge's w·a
+            self.canvas.set_edge_values(values, "weight")
+        elif f.phase == "loss":
+            self.canvas.set_edge_values(None)
+        elif f.phase == "update" and f.changes:
+            values = {tuple(k[2:].split("->")): v for k, v in f.changes.items() if k.startswith("W:")}
+            self.canvas.set_edge_values(values, "weight")
+        else:
+            self.canvas.set_edge_values(dict(f.gradients), "gradient")
+
+    # ----- layout of the labels -----------------------------------------------------------
+    def _on_scene_changed(self, _regions) -> None:
+        # Nodes dragged or resized: the labels follow (cheap to check, rare to redo).
+        if self.frame is not None and self._signature() != self._placed:
+            self._layout()
+
+    def _signature(self) -> tuple:
+        return tuple((n, it.pos().x(), it.pos().y(), it.node.size)
+                     for n, it in self.canvas.node_items.items())
+
+    def _bounds(self) -> QRectF:
+        rect = QRectF()
+        for item in self.canvas.node_items.values():
+            rect = rect.united(item.sceneBoundingRect())
+        return rect.adjusted(-MARGIN, -MARGIN, MAX_TEXT_W + MARGIN, MARGIN)
+
+    def _layout(self) -> None:
+        self.prepareGeometryChange()
+        self._labels = []
+        if self.frame is None:
+            self._rect = QRectF()
+            self.update()
+            return
+        self._rect = self._bounds()
+        self._placed = self._signature()
+        for node_id, item in self.canvas.node_items.items():
+            if not item.drawn:
+                continue  # the canvas's compact mode: no per-neuron numbers
+            for k, (text, color) in enumerate(self._neuron_texts(node_id, item.node.size)):
+                if not text:
+                    continue
+                x = item.pos().x() + item.edge_dx + TEXT_GAP
+                y = item.pos().y() + item.offsets[k]
+                w = min(self._metrics.horizontalAdvance(text) + 6, MAX_TEXT_W)
+                h = self._metrics.height() + 2
+                rect = QRectF(x, y - h / 2, w, h)
+                self._labels.append((rect, text, color, node_id, k))
+        self.update()
+
+    def _neuron_texts(self, node: str, size: int) -> list[tuple[str, QColor]]:
+        """The text beside each neuron of ``node`` at the current frame."""
+        f, e = self.frame, self.example
+        vals = f.values.get(node)
+        if vals is None or vals["a"].shape[1] != size:  # unknown, or resized since the trace
+            return []
+        backward = f.phase in ("gather", "backward", "update")
+        if f.phase == "update" and f.changes and f"b:{node}" in f.changes:
+            db = f.changes[f"b:{node}"]
+            return [(f"Δb {fmt(db[k])}", TEXT) for k in range(size)]
+        if backward and "delta" in vals:
+            return [(f"δ {fmt(vals['delta'][e, k])}", TEXT) for k in range(size)]
+        if backward and f.phase == "gather" and node == f.node:
+            parts = [(d, p) for (s, d), p in f.paths.items() if s == node]
+            return [("  ".join(f"{self.timeline.label(d)}: {_signed(p[e, k])}" for d, p in parts),
+                     ACTIVE) for k in range(size)]
+        if f.phase == "loss" and node == f.node and f.loss is not None:
+            y, t = f.loss["y"], f.loss["t"]
+            return [(f"y {fmt(y[e, k])}  t {fmt(t[e, k])}", TEXT) for k in range(size)]
+        color = DIM_TEXT if backward else TEXT
+        if "z" not in vals:
+            return [(fmt(vals["a"][e, k]), color) for k in range(size)]
+        if backward:
+            return [(f"a {fmt(vals['a'][e, k])}", color) for k in range(size)]
+        return [(f"z {fmt(vals['z'][e, k])}  a {fmt(vals['a'][e, k])}", color) for k in range(size)]
+
+    # ----- QGraphicsItem ------------------------------------------------------------------
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()   # the mouse passes through to the canvas (see label_at)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        f = self.frame
+        if f is None:
+            return
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        items = self.canvas.node_items
+        if f.phase == "gather" and f.path in items and f.node in items:
+            painter.setPen(QPen(PATH, 7.0, Qt.SolidLine, Qt.RoundCap))
+            painter.drawLine(items[f.path].port_scene_pos("in"), items[f.node].port_scene_pos("out"))
+        for node_id in f.lit:
+            item = items.get(node_id)
+            if item is None:
+                continue
+            active = node_id == f.node
+            r = QRectF(item.pos().x() - COLUMN_W / 2 - 6, item.pos().y() - item.half_height - 10,
+                       COLUMN_W + 12, 2 * item.half_height + 20)
+            painter.setPen(QPen(ACTIVE if active else LIT, 3.0 if active else 2.0))
+            painter.setBrush(QBrush(LIT) if active else Qt.NoBrush)
+            painter.drawRoundedRect(r, 10, 10)
+        painter.setFont(self._font)
+        for rect, text, color, _, _ in self._labels:
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(LABEL_BG)
+            painter.drawRoundedRect(rect, 3, 3)
+            painter.setPen(color)
+            painter.drawText(rect.adjusted(3, 0, -3, 0), Qt.AlignVCenter | Qt.AlignLeft, text)
+        if f.loss is not None and self.timeline is not None and f.phase in ("loss", "gather",
+                                                                             "backward", "update"):
+            self._paint_loss(painter, f)
+
+    def _paint_loss(self, painter: QPainter, f) -> None:
+        out = next((n for n, it in self.canvas.node_items.items() if it.node.kind == "output"), None)
+        if out is None:
+            return
+        item = self.canvas.node_items[out]
+        per = f.loss["losses"]
+        text = f"L = {fmt(per[self.example])}"
+        if len(per) > 1:
+            text += f"  (mean {fmt(f.loss['L'])})"
+        w = self._metrics.horizontalAdvance(text) + 10
+        rect = QRectF(item.pos().x() - w / 2, item.pos().y() + item.half_height + 12, w, 18)
+        painter.setPen(QPen(LOSS, 1.5))
+        painter.setBrush(LABEL_BG)
+        painter.drawRoundedRect(rect, 5, 5)
+        painter.setPen(TEXT)
+        painter.drawText(rect, Qt.AlignCenter, text)
+
+
+def _signed(value) -> str:
+    """A path's share with its sign always shown (+0.1, −0.2): the parts being added up."""
+    text = fmt(value)
+    return text if text.startswith("−") else f"+{text}"

@@ -1,0 +1,125 @@
+"""The explain panel: the chain rule of the selected neuron or edge, and a numerical check.
+
+It shows ``gui.explain``'s rich text for the current selection and, for any
+explained weight or bias, a "Check numerically" button that nudges it by ±h and
+compares the slope of the loss with the chain-rule value.
+"""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
+                               QTextBrowser, QVBoxLayout, QWidget)
+
+from engine import GraphError
+
+from .explain import explain_edge, explain_neuron, numeric_check
+from .replay_timeline import fmt
+
+HINT = ("<p style='color: gray'>Select a neuron or an edge on the canvas (or click a number of "
+        "the replay) to see where its values come from.</p>")
+
+
+class ExplainPanel(QWidget):
+    """A text browser with the chain of the selection and a numerical gradient check."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.steps = self.net = self.X = self.T = None
+        self._subject: tuple | None = None   # ("neuron", node, i) or ("edge", src, dst, i, j)
+        self.text = QTextBrowser()
+        self.text.setOpenLinks(False)
+        self.text.setMinimumHeight(160)
+        self.check_button = QPushButton("Check numerically")
+        self.check_button.setToolTip("Nudge the weight by ±h, rerun the forward pass and compare "
+                                     "the slope (L(w+h) − L(w−h)) / 2h with the chain rule")
+        self.check_button.clicked.connect(self.check)
+        self.h_box = QDoubleSpinBox()
+        self.h_box.setDecimals(8)
+        self.h_box.setRange(1e-8, 1.0)
+        self.h_box.setValue(1e-4)
+        self.h_box.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
+        self.h_box.setToolTip("The nudge h")
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.check_button)
+        row.addWidget(QLabel("h ="))
+        row.addWidget(self.h_box)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.result)
+        self.clear()
+
+    # ----- API ------------------------------------------------------------------------
+    def set_trace(self, steps, net, X, T) -> None:
+        """The pass to explain: its trace, the network (weights) and the batch it ran on."""
+        self.steps, self.net, self.X, self.T = steps, net, X, T
+        self._render()
+
+    def show_neuron(self, node: str, index: int) -> None:
+        self._subject = ("neuron", node, int(index))
+        self._render()
+
+    def show_edge(self, src: str, dst: str, i: int, j: int) -> None:
+        self._subject = ("edge", src, dst, int(i), int(j))
+        self._render()
+
+    def clear(self) -> None:
+        self._subject = None
+        self._render()
+
+    def subject(self) -> tuple | None:
+        return self._subject
+
+    def parameter(self) -> tuple[str, tuple] | None:
+        """The weight or bias the numerical check would nudge, if any."""
+        s = self._subject
+        if s is None or self.net is None:
+            return None
+        if s[0] == "edge":
+            return f"W:{s[1]}->{s[2]}", (s[3], s[4])
+        if s[1] == self.net.input or f"b:{s[1]}" not in self.net.parameters():
+            return None
+        return f"b:{s[1]}", (s[2],)
+
+    def check(self) -> None:
+        """Run the numerical check on the explained parameter and show the comparison."""
+        target = self.parameter()
+        if target is None or self.X is None:
+            self.result.setText("Select a weight (an edge) or a neuron's bias to check.")
+            return
+        name, index = target
+        try:
+            slope, chain, rel = numeric_check(self.net, self.X, self.T, name, index,
+                                              h=self.h_box.value())
+        except (GraphError, ValueError) as e:
+            self.result.setText(f"<span style='color: #c62828'>{e}</span>")
+            return
+        what = "∂L/∂w" if name.startswith("W:") else "∂L/∂b"
+        verdict = "✓ agree" if rel < 1e-4 else "differ: try another h (float32 needs h ≈ 1e-2)"
+        self.result.setText(
+            f"slope (L(w+h) − L(w−h)) / 2h = <b>{fmt(slope)}</b><br>"
+            f"chain rule {what} = <b>{fmt(chain)}</b><br>"
+            f"relative difference = {rel:.2e} &nbsp; {verdict}")
+
+    # ----- internals ----------------------------------------------------------------
+    def _render(self) -> None:
+        self.result.clear()
+        s = self._subject
+        if s is None or self.steps is None or self.net is None:
+            self.text.setHtml(HINT)
+            self.check_button.setEnabled(False)
+            return
+        try:
+            if s[0] == "neuron":
+                html = explain_neuron(self.steps, self.net, s[1], s[2])
+            else:
+                html = explain_edge(self.steps, self.net, *s[1:])
+        except (GraphError, ValueError, KeyError) as e:
+            self.text.setHtml(f"<p>Nothing to explain here: {e}</p>")
+            self.check_button.setEnabled(False)
+            return
+        self.text.setHtml(html)
+        self.check_button.setEnabled(self.parameter() is not None and self.X is not None)

@@ -1,0 +1,261 @@
+"""The chain-rule replay in a main window: a dock with the bar and the explain panel,
+and the overlay on the canvas.
+
+``ReplayController(window)`` is the whole integration. The window needs ``graph``,
+``scene`` (a CanvasScene) and ``view``; optionally ``document.path`` (to find a
+CSV next to the design) and ``training`` (a TrainingController: its ``net`` gives
+the current weights, it is paused while the replay shows, and its edge colours
+come back afterwards). The replay works on a float64 copy of the weights, so
+that the numerical check is exact and training can go on changing its own.
+Nothing is computed until the Replay dock is shown.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QSplitter
+
+from engine import GraphError, Network, ParameterMismatch
+
+from .canvas.replay_overlay import ReplayOverlay
+from .explain_panel import ExplainPanel
+from .replay_bar import ReplayBar
+from .replay_timeline import ReplayTimeline
+
+DATA_KEYS = ("data", "target", "noise", "samples", "features", "validation", "seed")
+FALLBACK_EXAMPLES = 16
+
+
+class ReplayController(QObject):
+    """Owns the Replay dock (``dock``, ``bar``, ``panel``) and, while shown, ``overlay``."""
+
+    def __init__(self, window, network_source=None, area=Qt.BottomDockWidgetArea):
+        super().__init__(window)
+        self.window, self.graph, self.scene = window, window.graph, window.scene
+        self.network_source = network_source or self._training_net
+        self.bar = ReplayBar()
+        self.panel = ExplainPanel()
+        splitter = QSplitter(Qt.Horizontal)   # a wide, low dock under the canvas
+        splitter.addWidget(self.bar)
+        splitter.addWidget(self.panel)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        self.dock = QDockWidget("Replay", window)
+        self.dock.setObjectName("replay_dock")
+        self.dock.setWidget(splitter)
+        window.addDockWidget(area, self.dock)
+        self.dock.hide()
+        self.toggle_action = self.dock.toggleViewAction()
+        self.toggle_action.setText("&Replay the Chain Rule")
+        self.toggle_action.setToolTip("Replay one forward and backward pass, neuron by neuron")
+        self.toggle_action.setStatusTip(self.toggle_action.toolTip())
+
+        self.active = False
+        self.overlay: ReplayOverlay | None = None
+        self.net: Network | None = None
+        self.data = None
+        self.problem = ""          # why the replay uses random inputs, if it does
+        self._data_key = None
+        self._fallback = None
+        self.X = self.T = None
+        self.steps = self.timeline = None
+        self._clicked: tuple[str, int] | None = None
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(200)
+        self._refresh_timer.timeout.connect(self.refresh)
+
+        self.dock.visibilityChanged.connect(self._on_visibility)
+        # A tabbed dock shown from the menu must also come to the front to be seen.
+        self.toggle_action.triggered.connect(lambda on: on and self.dock.raise_())
+        self.bar.frame_changed.connect(self._show_frame)
+        self.bar.example_changed.connect(lambda _k: self.refresh())
+        self.bar.point_chosen.connect(self._on_point)
+        self.scene.selection_changed.connect(self.explain_selection)
+        self.graph.events.changed.connect(self._on_graph_changed)
+        window.view.viewport().installEventFilter(self)
+
+    # ----- turning on and off ----------------------------------------------------------
+    def _on_visibility(self, visible: bool) -> None:
+        if visible and not self.active:
+            QTimer.singleShot(0, self.activate)
+        elif not visible and self.active:
+            self.deactivate()
+
+    def activate(self) -> None:
+        """Start replaying: pause training, put the overlay on the canvas, trace an example."""
+        if self.active:
+            return
+        self.active = True
+        self.dock.raise_()
+        training = getattr(self.window, "training", None)
+        if training is not None and getattr(getattr(training, "worker", None), "state", "") == "playing":
+            training.set_playing(False)
+        color_bar = getattr(training, "color_bar", None)
+        if color_bar is not None:
+            color_bar.hide()   # its scale is training's, not the replay's
+        self.overlay = ReplayOverlay(self.scene)
+        self.refresh()
+        self.explain_selection()
+
+    def deactivate(self) -> None:
+        """Stop: remove the overlay and give the canvas back its training colours."""
+        self.active = False
+        self.bar.pause()
+        if self.overlay is not None:
+            self.overlay.clear()
+            self.overlay.detach()
+            self.overlay = None
+        training = getattr(self.window, "training", None)
+        if training is not None and hasattr(training, "set_edge_mode"):
+            training.set_edge_mode(training.edge_mode)   # repaints from its latest snapshot
+
+    # ----- the pass -----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Trace the chosen example with the current weights and show the same frame again."""
+        if not self.active:
+            return
+        try:
+            self.graph.check_complete()
+            self.graph.check_loss()
+            self.net = self._network()
+        except GraphError as e:
+            self._show_problem(f"Nothing to replay yet: {e}")
+            return
+        self._load_data()
+        k = self.bar.current_example()
+        if self.data is not None:
+            X, T = self.data.X_train[k:k + 1], self.data.T_train[k:k + 1]
+        else:
+            X, T = self._fallback[0][k:k + 1], self._fallback[1][k:k + 1]
+        self.trace(X, T)
+
+    def trace(self, X, T) -> None:
+        """Replay the pass of the batch (X, T) (usually one example)."""
+        try:
+            self.steps = self.net.trace(X, T, lr=self._lr())
+        except GraphError as e:
+            self._show_problem(f"Cannot replay: {e}")
+            return
+        self.X, self.T = np.asarray(X, dtype=np.float64), np.asarray(T, dtype=np.float64)
+        self.timeline = ReplayTimeline(self.steps, self.graph)
+        self.panel.set_trace(self.steps, self.net, self.X, self.T)
+        self.bar.set_timeline(self.timeline, frame=self.bar.current_frame())
+        self._show_frame(self.bar.current_frame())
+
+    def _show_frame(self, k: int) -> None:
+        if self.overlay is not None and self.timeline is not None:
+            self.overlay.set_frame(self.timeline.frame(k), self.timeline, 0, self.net.parameters())
+
+    def _show_problem(self, text: str) -> None:
+        self.steps = self.timeline = None
+        self.bar.set_timeline(None)
+        self.bar.set_caption(text)
+        self.panel.set_trace(None, None, None, None)
+        if self.overlay is not None:
+            self.overlay.clear()
+
+    def _training_net(self):
+        return getattr(getattr(self.window, "training", None), "net", None)
+
+    def _network(self) -> Network:
+        """A float64 copy of the current weights (fresh ones from the seed if there are none)."""
+        seed = self.graph.settings.get("seed", 0)
+        net = Network(self.graph, seed=seed if isinstance(seed, int) else 0, dtype="float64")
+        source = self.network_source()
+        if source is not None:
+            try:
+                net.load_parameters(source.parameters())
+            except ParameterMismatch:
+                pass  # weights of an older design: keep the fresh ones
+        return net
+
+    def _lr(self) -> float:
+        from engine.training import TrainingConfig
+        default = TrainingConfig.lr   # what the trainer uses when the design sets none
+        lr = self.graph.settings.get("lr", default)
+        return float(lr) if isinstance(lr, (int, float)) and lr > 0 else default
+
+    def _load_data(self) -> None:
+        """The design's data (once per data settings); random inputs if it cannot be used."""
+        key = (tuple(repr(self.graph.settings.get(k)) for k in DATA_KEYS), self.graph.loss,
+               self.graph.input_node().size, self.graph.output_node().size)
+        if key == self._data_key:
+            return
+        self._data_key = key
+        from engine import datasets  # loads scikit-learn data lazily: only when replaying
+        document = getattr(self.window, "document", None)
+        path = getattr(document, "path", None)
+        try:
+            data = datasets.from_settings(self.graph.settings, self.graph.loss,
+                                          base_dir=path.parent if path is not None else None)
+            datasets.check_design(self.graph, data)
+        except (datasets.DataError, GraphError, OSError, ValueError) as e:
+            self.data, self.problem = None, f"random inputs ({e})"
+            self._fallback = self._random_examples()
+            self.bar.set_example_count(FALLBACK_EXAMPLES)
+            self.bar.set_is_2d(False)
+            self.bar.example_label.setToolTip(f"The replay uses {self.problem}")
+            return
+        self.data, self.problem = data, ""
+        self.bar.set_example_count(len(data.X_train))
+        self.bar.set_is_2d(data.is_2d())
+        self.bar.example_label.setToolTip(f"Training examples of {data.name}")
+
+    def _random_examples(self):
+        rng = np.random.default_rng(0)
+        n_in, n_out = self.graph.input_node().size, self.graph.output_node().size
+        X = rng.normal(size=(FALLBACK_EXAMPLES, n_in))
+        if n_out > 1 and self.graph.output_node().activation == "softmax":
+            T = np.eye(n_out)[rng.integers(0, n_out, FALLBACK_EXAMPLES)]
+        else:
+            T = rng.integers(0, 2, size=(FALLBACK_EXAMPLES, n_out)).astype(np.float64)
+        return X, T
+
+    def _on_point(self, x1: float, x2: float) -> None:
+        """A typed 2-D point; its target is that of the nearest training point."""
+        if self.data is None or not self.data.is_2d() or not self.active:
+            return
+        point = np.array([[x1, x2]])
+        nearest = int(np.argmin(((self.data.points_train - point) ** 2).sum(axis=1)))
+        self.trace(self.data.transform(point), self.data.T_train[nearest:nearest + 1])
+        self.bar.example_label.setText(f"point ({x1:g}, {x2:g})")
+
+    def _on_graph_changed(self, name: str, *args) -> None:
+        if self.active and name != "node_moved":
+            self._refresh_timer.start()
+
+    # ----- explaining --------------------------------------------------------------------------
+    def explain_neuron(self, node: str, k: int) -> None:
+        self.panel.show_neuron(node, k)
+
+    def explain_selection(self) -> None:
+        """Explain the selected edge, or the clicked neuron of the selected node."""
+        if not self.active:
+            return
+        edge = self.scene.selected_edge()
+        nodes = self.scene.selected_node_ids()
+        if edge is not None:
+            self.panel.show_edge(*edge)
+        elif nodes:
+            k = self._clicked[1] if self._clicked and self._clicked[0] == nodes[0] else 0
+            self.panel.show_neuron(nodes[0], k)
+
+    def eventFilter(self, obj, event) -> bool:
+        if not self.active or event.type() != QEvent.MouseButtonPress \
+                or event.button() != Qt.LeftButton:
+            return False
+        pos = self.window.view.mapToScene(event.position().toPoint())
+        label = self.overlay.label_at(pos) if self.overlay is not None else None
+        if label is not None:   # a click on a replayed number explains it (and nothing else)
+            self.explain_neuron(*label)
+            return True
+        # Which neuron of a node was clicked (the scene only knows the node is selected).
+        self._clicked = None
+        for node_id, item in self.scene.node_items.items():
+            k = item.neuron_at(pos)
+            if k is not None:
+                self._clicked = (node_id, k)
+                QTimer.singleShot(0, self.explain_selection)
+                break
+        return False
