@@ -51,6 +51,16 @@ def _field(d: dict, key: str, where: str, types):
     return value
 
 
+def _is_position(pos) -> bool:
+    if not isinstance(pos, (list, tuple)) or len(pos) != 2:
+        return False
+    try:
+        return all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                   and abs(float(v)) < 1e12 for v in pos)
+    except OverflowError:       # an integer beyond float range
+        return False
+
+
 def graph_from_dict(data) -> Graph:
     if not isinstance(data, dict):
         raise GraphError("a design file must hold a JSON object")
@@ -77,9 +87,8 @@ def graph_from_dict(data) -> Graph:
         if not isinstance(name, str):
             raise GraphError(f"{where}: field 'name' must be text")
         pos = nd.get("position", [0, 0])
-        if (not isinstance(pos, (list, tuple)) or len(pos) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in pos)):
-            raise GraphError(f"{where}: field 'position' must be two numbers")
+        if not _is_position(pos):
+            raise GraphError(f"{where}: field 'position' must be two finite numbers")
         graph.add_node(kind, size, act, id=nid, name=name, position=tuple(pos))
     for i, cd in enumerate(_field(data, "connections", "the design", list)):
         where = f"connection {i + 1}"
@@ -106,6 +115,8 @@ def load_design(path) -> Graph:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise GraphError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise GraphError(f"{path.name}: the file is nested too deeply to be a design") from None
     try:
         return graph_from_dict(data)
     except GraphError as e:

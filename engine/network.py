@@ -44,7 +44,12 @@ class Network:
         graph.check_loss()
         self.graph = graph
         self.seed = seed
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise GraphError(f"dtype must be float32 or float64, not {dtype!r}") from None
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise GraphError(f"the seed must be a whole number ≥ 0, not {seed!r}")
         if self.dtype not in (np.float32, np.float64):
             raise GraphError(f"dtype must be float32 or float64, not {self.dtype}")
         self.loss = graph.loss
@@ -52,6 +57,7 @@ class Network:
         self.input = graph.input_node().id
         self.output = graph.output_node().id
         self.sizes = {n: graph.nodes[n].size for n in self.order}
+        self._in_shape, self._out_size = (self.sizes[self.input],), self.sizes[self.output]
         self.activation = {n: graph.nodes[n].activation for n in self.order}
         self.incoming = {n: [c.src for c in graph.incoming(n)] for n in self.order}
         self.masks = {(c.src, c.dst): (None if c.mask is None else c.mask.astype(self.dtype))
@@ -127,6 +133,8 @@ class Network:
 
     def load_parameters(self, values: dict) -> None:
         """Copy ``values`` in after checking every name and shape; nothing changes unless all fit."""
+        if not isinstance(values, dict):
+            raise ParameterMismatch("the weights must be a mapping of parameter names to arrays")
         problems = []
         for k in self._params:
             if k not in values:
@@ -135,7 +143,11 @@ class Network:
             if k not in self._params:
                 problems.append(f"{k} is not in the design")
                 continue
-            arr = np.asarray(v)
+            try:
+                arr = np.asarray(v)
+            except (TypeError, ValueError):
+                problems.append(f"{k} is not an array of numbers")
+                continue
             if arr.shape != self._params[k].shape:
                 problems.append(f"{k} has shape {tuple(arr.shape)}, the design needs "
                                 f"{tuple(self._params[k].shape)}")
@@ -168,11 +180,16 @@ class Network:
         return buf
 
     def _check_input(self, X) -> np.ndarray:
-        X = np.asarray(X)
+        try:
+            X = np.asarray(X, dtype=self.dtype)
+        except (TypeError, ValueError):
+            raise GraphError("the input must be a table of numbers") from None
         if X.ndim != 2 or X.shape[1] != self.sizes[self.input]:
             raise GraphError(f"the input has shape {X.shape}, the network needs "
                              f"(batch, {self.sizes[self.input]})")
-        return np.ascontiguousarray(X, dtype=self.dtype)
+        if X.shape[0] == 0:
+            raise GraphError("the batch is empty: give at least one example")
+        return np.ascontiguousarray(X)
 
     def _forward(self, X: np.ndarray) -> Buffers:
         buf = self._buffers_for(X.shape[0])
@@ -213,6 +230,7 @@ class Network:
     def _backward(self, buf: Buffers, l1: float, l2: float) -> None:
         out, a, z, ga, delta = self.output, buf.a, buf.z, buf.ga, buf.delta
         diff = buf.diff
+        single = diff.shape[0] == 1
         diff *= 1.0 / diff.shape[0]            # (y − t)/B: dL/dy for mse, dL/dz when fused
         if losses.is_fused(self.loss):
             delta[out] = diff
@@ -223,7 +241,10 @@ class Network:
             if n != out:
                 local_delta(act, z[n], a[n], ga[n], d, buf.tmp[n])
             for s, w, gw, first in conns:
-                np.matmul(d.T, a[s], out=gw)
+                if single:      # an outer product: matmul of (n,1)(1,m) never reaches BLAS
+                    np.multiply(d.T, a[s], out=gw)
+                else:
+                    np.matmul(d.T, a[s], out=gw)
                 if first is None:
                     continue
                 if first:
@@ -244,11 +265,14 @@ class Network:
                 gw *= m
 
     def _check_target(self, T, batch: int) -> np.ndarray:
-        T = np.asarray(T)
+        try:
+            T = np.asarray(T, dtype=self.dtype)
+        except (TypeError, ValueError):
+            raise GraphError("the targets must be a table of numbers") from None
         want = (batch, self.sizes[self.output])
         if T.shape != want:
             raise GraphError(f"the targets have shape {T.shape}, the network needs {want}")
-        return np.ascontiguousarray(T, dtype=self.dtype)
+        return np.ascontiguousarray(T)
 
     def loss_and_gradients(self, X, T, l1: float = 0.0, l2: float = 0.0):
         """Mean loss over the batch (plus penalties) and its gradients, as copies."""
@@ -265,7 +289,9 @@ class Network:
         X and T should already be contiguous arrays of the network's dtype (the trainer
         makes them so once); gradients stay available in ``gradients``.
         """
-        if X.dtype != self.dtype or not X.flags.c_contiguous:
+        if (X.dtype != self.dtype or not X.flags.c_contiguous or T.dtype != self.dtype
+                or T.shape != (X.shape[0], self._out_size) or X.shape[1:] != self._in_shape
+                or not X.shape[0]):
             X = self._check_input(X)
             T = self._check_target(T, X.shape[0])
         buf = self._forward(X)
