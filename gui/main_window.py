@@ -137,7 +137,6 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         self.setWindowTitle(self.document.title())
-        self.setWindowModified(self.document.is_dirty())
 
     def _on_design_loaded(self) -> None:
         self._check_loss_action()

@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QGridLayout, QGroupBox, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from engine import Graph
 from engine.datasets import (BUILTIN_2D, DERIVED_FEATURES, HOUSE_PRICES, SKLEARN, DataError,
-                             csv_columns)
+                             csv_columns, load_dataset)
 from engine.optimizers import OPTIMIZERS
 from engine.training import TrainingConfig
 
@@ -236,15 +236,25 @@ class TrainingPanel(QWidget):
         self.data_changed.emit()
 
     def use_csv(self, path: str) -> None:
-        """Train on a CSV file (its last column is the target until another is chosen)."""
+        """Train on a CSV file (its last column is the target until another is chosen).
+
+        The whole file is read once here, so that a bad cell is reported now, naming its
+        row and column, and the previous data stays in use.
+        """
+        QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
             columns = csv_columns(path)
+            target = columns[-1] if columns else None
+            load_dataset(str(path), loss=self.graph.loss, target=target)
         except DataError as e:
             self.set_status(str(e), error=True)
             self.load_settings()
             return
-        self._write(data=str(path), target=columns[-1] if columns else None)
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._write(data=str(path), target=target)
         self.load_settings()
+        self.set_status(f"Data: {Path(path).name}, target column {target!r}")
         self.data_changed.emit()
 
     def _on_target(self, _index=None) -> None:
