@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -68,7 +70,7 @@ EXPORTERS = {".npz": _save_weights, ".json": _save_weights, ".safetensors": _sav
              ".onnx": _save_onnx}
 
 
-def exporter_for(path) -> callable:
+def exporter_for(path) -> Callable:
     """The writer for an output path, checked before any work is done."""
     path = Path(path)
     writer = EXPORTERS.get(path.suffix.lower())
@@ -247,31 +249,33 @@ def gradcheck_parser() -> argparse.ArgumentParser:
 
 
 # ----- shared steps --------------------------------------------------------
-def _is_named_data(spec: str) -> bool:
-    key = spec.strip().lower()
-    return key in datasets.BUILTIN_2D or key in datasets.SKLEARN or key in ("house_prices", "house_prices.csv")
-
-
 def _load(args, with_target: bool = True):
     """The design and its data (settings overridden by the flags)."""
     graph = Graph.load(args.design)
     settings = dict(graph.settings)
+    # A CSV path in the design is relative to the design's folder; one typed on the
+    # command line, to the working folder.
+    base_dir = Path(args.design).resolve().parent
     if args.data is not None:
-        # A path typed on the command line is relative to the working folder, not the design's.
-        settings["data"] = args.data if _is_named_data(args.data) else str(Path(args.data).expanduser().resolve())
+        settings["data"] = args.data
+        base_dir = None
         if not with_target or getattr(args, "target", None) is None:
             settings.pop("target", None)
     for key in ("samples", "noise", "seed") + (("target", "validation") if with_target else ()):
         if getattr(args, key, None) is not None:
             settings[key] = getattr(args, key)
-    dataset = datasets.from_settings(settings, graph.loss, base_dir=Path(args.design).resolve().parent)
+    dataset = datasets.from_settings(settings, graph.loss, base_dir=base_dir)
     datasets.check_design(graph, dataset)
     return graph, settings, dataset
 
 
 def _load_weights(network: Network, path) -> None:
-    from .io.weights import check_weights, load_weights
-    values = load_weights(path)
+    from .io.weights import load_weights
+    _set_weights(network, load_weights(path))
+
+
+def _set_weights(network: Network, values: dict) -> None:
+    from .io.weights import check_weights
     check_weights(network.parameter_shapes(), values)
     network.load_parameters(values)
 
@@ -283,10 +287,9 @@ def cmd_train(argv: list[str]) -> int:
     if args.export:
         exporter_for(args.export)
     graph, settings, dataset = _load(args)
-    for key, flag in (("optimizer", "optimizer"), ("lr", "lr"), ("batch_size", "batch_size"),
-                      ("epochs", "epochs"), ("l1", "l1"), ("l2", "l2"), ("seed", "seed")):
-        if getattr(args, flag) is not None:
-            settings[key] = getattr(args, flag)
+    for key in ("optimizer", "lr", "batch_size", "epochs", "l1", "l2"):   # seed: set by _load
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
     config = TrainingConfig.from_settings(settings)
     network = Network(graph, seed=config.seed, dtype=args.dtype)
     if args.weights:
@@ -313,7 +316,7 @@ def cmd_train(argv: list[str]) -> int:
         export(graph, network.parameters(), args.export)
         result["export"] = str(args.export)
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps({k: _json_value(v) for k, v in result.items()}))
     else:
         name = final["metric_name"]
         print(f"trained {trainer.epoch} epochs ({trainer.step_count} steps) on {dataset.name} "
@@ -331,12 +334,21 @@ def cmd_train(argv: list[str]) -> int:
     return 0
 
 
+def _json_value(v):
+    """A float that JSON can carry (NaN and infinities become null)."""
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
 def cmd_export(argv: list[str]) -> int:
     args = export_parser().parse_args(argv)
     exporter_for(args.output)
     graph = Graph.load(args.design)
-    network = Network(graph)
-    _load_weights(network, args.weights)
+    from .io.weights import load_weights
+    values = load_weights(args.weights)
+    # Keep float64 weights in float64 (ONNX export converts to float32 itself).
+    wide = values and all(v.dtype == np.float64 for v in values.values())
+    network = Network(graph, dtype="float64" if wide else "float32")
+    _set_weights(network, values)
     export(graph, network.parameters(), args.output)
     print(f"wrote {args.output}")
     return 0

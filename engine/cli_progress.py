@@ -10,7 +10,7 @@ import shutil
 import time
 
 REDRAW_SECONDS = 0.1
-BAR_WIDTH = 20
+BAR_WIDTH = 12
 
 
 def format_metric(name: str, value) -> str:
@@ -73,7 +73,9 @@ class Progress:
     def on_epoch(self, report) -> None:
         self._last_report = report
         if self.bar:
-            self._draw(time.perf_counter())
+            now = time.perf_counter()
+            if now - self._last_draw >= REDRAW_SECONDS or report.epoch >= self.total:
+                self._draw(now)
             return
         parts = [f"epoch {report.epoch}/{self.total}",
                  f"train loss {format_loss(report.train_loss)}"]
@@ -97,17 +99,17 @@ class Progress:
         filled = int(round(frac * BAR_WIDTH))
         text = (f"epoch {min(self.trainer.epoch + 1, self.total)}/{self.total} "
                 f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}]")
+        elapsed = now - self.started
+        if frac > 0:   # before the metrics: a narrow terminal cuts the end of the line
+            text += f" {format_seconds(elapsed * (1 - frac) / frac)} left"
         rep = self._last_report
         if rep is not None:
             shown = rep.val_loss if rep.val_loss is not None else rep.train_loss
             which = "val" if rep.val_loss is not None else "train"
             metric = rep.val_metric if rep.val_metric is not None else rep.train_metric
-            text += f" {which} loss {format_loss(shown)} {format_metric(rep.metric_name, metric)}"
+            text += f"  {which} loss {format_loss(shown)}  {format_metric(rep.metric_name, metric)}"
         elif self._last_loss is not None:
-            text += f" batch loss {format_loss(self._last_loss)}"
-        elapsed = now - self.started
-        if frac > 0:
-            text += f" {format_seconds(elapsed * (1 - frac) / frac)} left"
+            text += f"  batch loss {format_loss(self._last_loss)}"
         width = shutil.get_terminal_size((80, 20)).columns - 1
         self.stream.write("\r" + text[:width].ljust(width))
         self.stream.flush()

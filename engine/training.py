@@ -36,6 +36,8 @@ CHECKPOINT_EVERY = 50       # steps between checkpoints of the last good state
 EVAL_CHUNK = 1024           # examples per forward pass when evaluating a split
 HISTORY_LIMIT = 100_000     # epoch reports kept
 _SHUFFLE_STREAM = 0x5EED    # keeps the shuffle order independent of the weight initialisation
+# Overflow on the way to a diverged loss is detected and reported here, not warned about.
+_QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
 
 
 class ConfigError(ValueError):
@@ -192,6 +194,8 @@ class Trainer:
         pos, perm = self._pos, self._perm
         self._attach(network)
         self._pos, self._perm = pos, perm
+        with np.errstate(**_QUIET):
+            self._save_checkpoint()     # a divergence comes back here, not to the old design
 
     # ----- state ----------------------------------------------------------
     @property
@@ -247,6 +251,10 @@ class Trainer:
         epoch_finished. A non-finite loss emits diverged and restores the last
         checkpoint; the returned loss is then that non-finite value.
         """
+        with np.errstate(**_QUIET):
+            return self._step()
+
+    def _step(self) -> float:
         t0 = time.perf_counter()
         self._diverged_reason = None
         n = self._X.shape[0]
@@ -314,17 +322,18 @@ class Trainer:
         else:
             target = math.inf if self.config.epochs is None else self.config.epochs
         deadline = None if time_budget is None else time.perf_counter() + time_budget
-        step, clock = self.step, time.perf_counter
-        while self._epoch < target:
-            if should_stop():
-                return "stopped"
-            step()
-            if self._diverged_reason is not None:
-                return "diverged"
-            if deadline is not None and clock() >= deadline:
-                if self._epoch >= target:
-                    break
-                return "time"
+        step, clock = self._step, time.perf_counter
+        with np.errstate(**_QUIET):
+            while self._epoch < target:
+                if should_stop():
+                    return "stopped"
+                step()
+                if self._diverged_reason is not None:
+                    return "diverged"
+                if deadline is not None and clock() >= deadline:
+                    if self._epoch >= target:
+                        break
+                    return "time"
         self.events.finished.emit()
         return "finished"
 
@@ -378,6 +387,10 @@ class Trainer:
 
         Keys: train_loss, val_loss, train_metric, val_metric, metric_name.
         """
+        with np.errstate(**_QUIET):
+            return self._evaluate()
+
+    def _evaluate(self) -> dict:
         X, T, nt, chunk = self._X_all, self._T_all, self._X.shape[0], self._chunk
         net, loss_name = self.network, self.network.loss
         n = X.shape[0]

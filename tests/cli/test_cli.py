@@ -133,3 +133,195 @@ def test_main_py_runs_the_command_line(design):
     bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "train", "/nonexistent.json"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+# ----- defaults from the design, flags over them ----------------------------------------
+def with_settings(tmp_path, **settings):
+    d = json.loads(json.dumps(DESIGN))
+    d["settings"] = settings
+    path = tmp_path / "set.json"
+    path.write_text(json.dumps(d))
+    return path
+
+
+def test_settings_are_defaults_and_flags_override_them(tmp_path, capsys):
+    path = with_settings(tmp_path, data="xor", epochs=2, batch_size=40, samples=100)
+    assert main(["train", str(path), "--json"]) == 0
+    r = json.loads(capsys.readouterr()[0])
+    assert r["epochs"] == 2 and r["steps"] == 2 * 2           # 80 training examples, batches of 40
+    assert main(["train", str(path), "--epochs", "3", "--batch-size", "80", "--json"]) == 0
+    r = json.loads(capsys.readouterr()[0])
+    assert r["epochs"] == 3 and r["steps"] == 3
+
+
+def test_a_csv_named_in_the_design_is_found_beside_it(tmp_path, capsys):
+    rows = "\n".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}" for i in range(40))
+    (tmp_path / "mine.csv").write_text("a,b,label\n" + rows + "\n")
+    path = with_settings(tmp_path, data="mine.csv", target="label", epochs=1)
+    assert main(["train", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr()[0])["metric"] == "accuracy"
+
+
+def test_plain_lines_per_epoch_on_stderr_when_not_a_terminal(design, capsys):
+    assert main(["train", str(design), "--data", "xor", "--epochs", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert [line.split()[1] for line in err.splitlines()] == ["1/3", "2/3", "3/3"]
+    assert out.startswith("trained 3 epochs") and "validation: loss" in out and "accuracy" in out
+
+
+def test_progress_bar_rewrites_one_line():
+    import io
+    from engine.cli_progress import Progress
+    from engine.datasets import load_dataset
+    from engine.training import Trainer, TrainingConfig
+    graph = Graph.from_dict(DESIGN)
+    t = Trainer(Network(graph), load_dataset("xor", loss="bce"), TrainingConfig(batch_size=8))
+    stream = io.StringIO()
+    bar = Progress(t, 4, stream, bar=True)
+    bar.connect()
+    t.run(epochs=4)
+    bar.close()
+    text = stream.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n") and text.startswith("\repoch 1/4 [")
+    last = text.rstrip().rsplit("\r", 1)[-1]
+    assert last.startswith("epoch 4/4 [############] 0.00 s left  val loss ")
+    assert "accuracy" in last
+
+
+def test_train_from_weights_continues_from_them(design, tmp_path, capsys):
+    w = tmp_path / "w.json"
+    main(["train", str(design), "--data", "xor", "--epochs", "5", "--lr", "0.03", "--export", str(w),
+          "--json"])
+    trained = json.loads(capsys.readouterr()[0])
+    assert main(["train", str(design), "--data", "xor", "--epochs", "0", "--weights", str(w),
+                 "--json"]) == 0
+    again = json.loads(capsys.readouterr()[0])
+    assert again["steps"] == 0
+    assert again["val_loss"] == pytest.approx(trained["val_loss"], rel=1e-6)
+
+
+def test_train_exports_onnx(design, tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    out = tmp_path / "m.onnx"
+    w = tmp_path / "w.npz"
+    assert main(["train", str(design), "--data", "xor", "--epochs", "1", "--export", str(out)]) == 0
+    assert "weights written to" in capsys.readouterr()[0]
+    main(["train", str(design), "--data", "xor", "--epochs", "1", "--export", str(w)])
+    net = Network(Graph.load(design))
+    net.load_parameters(load_weights(w))
+    X = np.random.default_rng(1).normal(size=(5, 2)).astype(np.float32)
+    np.testing.assert_allclose(ort.InferenceSession(str(out)).run(None, {"input": X})[0],
+                               net.forward(X), atol=1e-5)
+
+
+def test_export_round_trips_between_weight_formats(design, tmp_path, capsys):
+    first = tmp_path / "a.npz"
+    main(["train", str(design), "--data", "xor", "--epochs", "1", "--export", str(first)])
+    previous = first
+    for ext in (".json", ".safetensors", ".npz"):
+        out = tmp_path / f"b{ext}"
+        assert main(["export", str(design), "--weights", str(previous), str(out)]) == 0
+        previous = out
+    a, b = load_weights(first), load_weights(previous)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+# ----- gradcheck ---------------------------------------------------------------------------
+def test_gradcheck_reports_each_parameter(design, capsys):
+    assert main(["gradcheck", str(design), "--data", "circle", "--samples", "60", "--seed", "2"]) == 0
+    out = capsys.readouterr()[0]
+    for name in ("W:x->h", "b:h", "W:h->y", "W:x->y", "b:y"):
+        assert name in out
+    assert "W:h->y     (1, 4)             3" in out          # the masked weight is not checked
+
+
+def test_gradcheck_fails_on_a_wrong_gradient(design, capsys, monkeypatch):
+    real = Network.loss_and_gradients
+
+    def off_by_a_little(self, X, T, l1=0.0, l2=0.0):
+        loss, grads = real(self, X, T, l1, l2)
+        grads["b:h"] = grads["b:h"] * 1.0001
+        return loss, grads
+
+    monkeypatch.setattr(Network, "loss_and_gradients", off_by_a_little)
+    assert main(["gradcheck", str(design), "--data", "xor"]) == 1
+    out = capsys.readouterr()[0]
+    assert "FAIL" in out and "1 of 5 parameters fail" in out and "(b:h)" in out
+
+
+# ----- more bad input ------------------------------------------------------------------------
+@pytest.mark.parametrize("args, needle, code", [
+    (["train", "{design}", "--export", "{tmp}/out.xyz"], "unknown output format", 1),
+    (["train", "{design}", "--export", "{tmp}/no/such/dir/w.npz"], "does not exist", 1),
+    (["train", "{design}", "--data", "{tmp}/wide.csv"], "set the input size to 3", 1),
+    (["train", "{design}", "--data", "xor", "--weights", "{tmp}/bad.npz"], "shape", 1),
+    (["train", "{design}", "--data", "xor", "--weights", "{tmp}/garbage.npz"], "garbage.npz", 1),
+    (["export", "{design}", "--weights", "{tmp}/missing.npz", "{tmp}/o.npz"], "missing.npz", 1),
+    (["export", "{design}", "--weights", "{tmp}/good.npz", "{tmp}/model.h5"], "unknown output format", 1),
+    (["gradcheck", "{tmp}/corrupt.json"], "corrupt.json", 1),
+    (["train", "{design}", "--lr", "-3"], "--lr", 2),
+    (["train", "{design}", "--optimizer", "rmsprop"], "rmsprop", 2),
+    (["train"], "DESIGN.json", 2),
+    (["frobnicate"], "train, export, gradcheck", 2),
+])
+def test_more_bad_input_prints_one_line(design, tmp_path, capsys, args, needle, code):
+    (tmp_path / "corrupt.json").write_text('{"format": "backprop-studio-design", "version": 1, "nodes": [')
+    (tmp_path / "wide.csv").write_text("a,b,c,t\n" + "".join(f"{i},{i % 3},{i % 5},{i % 2}\n" for i in range(20)))
+    np.savez(tmp_path / "bad.npz", **{"W:x->h": np.zeros((3, 3))})
+    (tmp_path / "garbage.npz").write_bytes(b"not a zip file at all")
+    main(["train", str(design), "--data", "xor", "--epochs", "1", "--export", str(tmp_path / "good.npz")])
+    capsys.readouterr()
+    argv = [a.format(tmp=tmp_path, design=design) for a in args]
+    line = one_error_line(capsys, main(argv), code)
+    assert needle in line
+    assert not (tmp_path / "out.xyz").exists() and not (tmp_path / "model.h5").exists()
+
+
+def test_a_design_setting_out_of_range_is_one_line(tmp_path, capsys):
+    path = with_settings(tmp_path, data="xor", lr=-1)
+    assert "learning rate" in one_error_line(capsys, main(["train", str(path)]))
+
+
+def test_json_on_a_diverged_run_still_prints_the_metrics(capsys):
+    code = main(["train", str(ROOT / "resources/examples/house_prices.json"), "--epochs", "5",
+                 "--optimizer", "sgd", "--lr", "1000000", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 1 and json.loads(out)["diverged"].startswith("diverged at epoch 1")
+    assert err.count("\n") == 1 and err.startswith("error: diverged")
+
+
+def test_ctrl_c_exits_130_with_one_line(design, capsys, monkeypatch):
+    from engine.training import Trainer
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "run", interrupted)
+    assert "interrupted" in one_error_line(capsys, main(["train", str(design), "--data", "xor"]), 130)
+
+
+def test_sigint_during_training_exits_130_without_a_traceback(design):
+    import signal
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "train", str(design), "--data",
+                             "xor", "--epochs", "1000000"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()                  # training is under way
+        assert first.startswith("epoch 1/1000000")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert err.splitlines()[-1] == "error: interrupted" and out == ""
+
+
+def test_float64_training_exports_float64_weights_exactly(design, tmp_path, capsys):
+    w64, js = tmp_path / "w.npz", tmp_path / "w.json"
+    assert main(["train", str(design), "--data", "xor", "--epochs", "1", "--dtype", "float64",
+                 "--validation", "0", "--export", str(w64), "--json"]) == 0
+    assert json.loads(capsys.readouterr()[0])["val_loss"] is None
+    assert main(["export", str(design), "--weights", str(w64), str(js)]) == 0
+    a, b = load_weights(w64), load_weights(js)
+    assert all(a[k].dtype == b[k].dtype == np.float64 and np.array_equal(a[k], b[k]) for k in a)
