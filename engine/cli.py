@@ -1,7 +1,7 @@
 """The command line: train, export and gradcheck a design file without the GUI.
 
     python main.py train DESIGN.json [--data NAME|CSV] [--epochs N] ... [--export OUT] [--json]
-    python main.py export DESIGN.json --weights W.npz OUT.(npz|json|safetensors|onnx)
+    python main.py export DESIGN.json --weights W.npz OUT.(npz|json|safetensors|onnx|py)
     python main.py gradcheck DESIGN.json [--data xor] [--samples N] [--seed 0]
 
 Data and training settings default to the design's ``settings`` and flags override
@@ -66,8 +66,13 @@ def _save_onnx(graph: Graph, params: dict, path: Path) -> None:
 
 # Output extension -> writer(graph, params, path). A new format (issue 7: PyTorch
 # ".py") is one more entry here.
+def _save_pytorch(graph: Graph, params: dict, path: Path) -> None:
+    from .io.pytorch_export import export_pytorch
+    export_pytorch(graph, params, path)
+
+
 EXPORTERS = {".npz": _save_weights, ".json": _save_weights, ".safetensors": _save_weights,
-             ".onnx": _save_onnx}
+             ".onnx": _save_onnx, ".py": _save_pytorch}
 
 
 def exporter_for(path) -> Callable:

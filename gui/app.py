@@ -77,10 +77,11 @@ def run(args: argparse.Namespace) -> int:
     """Open the window (or take the screenshot) and run the event loop."""
     from engine import Graph, GraphError
 
-    graph, problem = None, None
+    graph, problem, weights = None, None, None
     if args.design:
         try:
-            graph = Graph.load(args.design)
+            from gui.export_actions import load_design_with_weights
+            graph, weights = load_design_with_weights(args.design)
         except GraphError as e:
             problem = str(e)
     if problem and args.screenshot:
@@ -88,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     app = make_application()
     window = open_window(args.design, graph, problem, screenshot=bool(args.screenshot))
+    if weights is not None:
+        from gui.export_actions import apply_opened_weights_later
+        apply_opened_weights_later(window, weights)
     if args.screenshot:
         return take_screenshot(app, window, args.screenshot)
     return app.exec()

@@ -117,7 +117,8 @@ class Document(QObject):
         """Load ``path`` without asking; on failure warn, keep the design, return False."""
         path = Path(path)
         try:
-            design = Graph.load(path)
+            from gui.export_actions import load_design_with_weights
+            design, self.loaded_weights = load_design_with_weights(path)
         except GraphError as e:
             self._warn("Cannot open design", f"Could not open {path.name}.", str(e))
             return False

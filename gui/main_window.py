@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         self.actions_by_name = build_actions(self)
         self.menus = build_menus(self, self.actions_by_name)
         self.toolbar = build_toolbar(self, self.actions_by_name)
+        from gui.export_actions import install_export_actions
+        install_export_actions(self)
         self._place_count = 0
         self._last_place: QPointF | None = None
 

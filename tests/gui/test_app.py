@@ -24,7 +24,10 @@ SHORTCUTS = {
     "zoom_in": ["Ctrl++", "Ctrl+="], "zoom_out": ["Ctrl+-"], "layout": ["Ctrl+L"],
 }
 MENU_ACTIONS = {
-    "file": ["new", "open", "save", "save_as", "quit"],
+    "file": ["new", "open", "save", "save_as", "save_with_weights", "import_weights",
+             "export_weights", "export_pytorch", "export_picture", "export_plots", "export_report",
+             "quit"],
+    "train": ["play", "step", "reset", "replay"],
     "edit": ["undo", "redo", "cut", "copy", "paste", "delete", "select_all",
              "loss_mse", "loss_bce", "loss_softmax_ce"],
     "loss": ["loss_mse", "loss_bce", "loss_softmax_ce"],
