@@ -6,6 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb"):
@@ -20,6 +23,7 @@ def atomic_write(path, mode: str = "wb"):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)      # mkstemp makes 0600; saved files get the usual mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
