@@ -114,7 +114,10 @@ class TrainingController(QObject):
         try:
             self.graph.check_complete()
             self.graph.check_loss()
-            self.net = Network(self.graph, seed=int(self.graph.settings.get("seed", 0)))
+            seed = int(self.graph.settings.get("seed", 0))
+            # Keep the weights of what did not change (trained or imported) unless asked not to.
+            self.net = (self.net.rebuild(self.graph) if keep_weights and self.net is not None
+                        else Network(self.graph, seed=seed))
         except GraphError as e:
             self.net = None
             self.panel.set_status(f"Cannot train yet: {e}", error=True)
