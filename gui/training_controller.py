@@ -82,7 +82,7 @@ class TrainingController(QObject):
         p.play_toggled.connect(self.set_playing)
         p.step_clicked.connect(self.step)
         p.reset_clicked.connect(self.reset)
-        p.lr_changed.connect(self.worker.set_lr)
+        p.lr_changed.connect(self._on_lr_changed)
         p.data_changed.connect(lambda: self.reload(keep_weights=True, clear=True))
         p.config_changed.connect(lambda: self.reload(keep_weights=True))
         p.edge_mode_changed.connect(self.set_edge_mode)
@@ -122,6 +122,7 @@ class TrainingController(QObject):
             self.net = None
             self.panel.set_status(f"Cannot train yet: {e}", error=True)
             self.scene.set_edge_values(None)
+            self.scene.set_neuron_images(None)
             self.color_bar.hide()
             self._set_inspector_network(None)
             return
@@ -187,7 +188,14 @@ class TrainingController(QObject):
         self.panel.load_settings()
         self._reload_timer.stop()
         self.latest = None
+        self.scene.set_neuron_images(None)
         self.reload(keep_weights=False, clear=True)
+
+    def _on_lr_changed(self, lr: float) -> None:
+        # A worker not started yet reads the rate from the settings when it loads the design;
+        # sending it now would start the process without a design.
+        if self.worker.is_running():
+            self.worker.set_lr(lr)
 
     def _on_weight_edited(self, src: str, dst: str, i: int, j: int, value: float) -> None:
         if self.worker.is_running():
@@ -227,10 +235,10 @@ class TrainingController(QObject):
         self._paint_edges(snap)
         biases = {k[2:]: v for k, v in snap["weights"].items() if k.startswith("b:")}
         self.scene.set_neuron_values(biases)
-        if "boundary" in snap and self.info and self.info.get("is_2d"):
+        is_2d = "boundary" in snap and self.info and self.info.get("is_2d")
+        if is_2d:
             self.boundary.set_grid(self.info["extent"], snap["boundary"])
-            if hasattr(self.scene, "set_neuron_images"):
-                self.scene.set_neuron_images(snap.get("thumbnails", {}))
+        self.scene.set_neuron_images(snap.get("thumbnails") if is_2d else None)
         if snap["step"]:
             self.flow.add(snap["step"], snap["grad_norms"])
         self._set_inspector_network(self.net)

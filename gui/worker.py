@@ -82,7 +82,11 @@ class TrainingWorker(QObject):
         return self._process is not None and self._process.is_alive()
 
     def _send(self, *message) -> None:
-        self.start()
+        """Send a command; only a design starts the process (nothing else means anything before one)."""
+        if message[0] == "design":
+            self.start()
+        elif self._conn is None:
+            return
         try:
             self._conn.send(message)
         except (OSError, BrokenPipeError) as e:

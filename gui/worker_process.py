@@ -21,7 +21,7 @@ import numpy as np
 SLICE = 1 / 30      # seconds of training between snapshots
 GRID = 64           # decision-boundary resolution
 THUMB = 32          # hidden-neuron thumbnail resolution
-MAX_THUMBS = 16     # thumbnails only for hidden nodes up to this size
+MAX_THUMBS = 32     # thumbnails for hidden nodes the canvas draws neuron by neuron
 DATA_KEYS = ("data", "target", "noise", "samples", "features", "validation", "seed")
 
 
@@ -70,17 +70,19 @@ class Session:
         graph = Graph.from_dict(design)
         key = f"{graph.loss}{base_dir}" + repr(sorted((k, repr(v)) for k, v in graph.settings.items()
                                        if k in DATA_KEYS))
-        if self.dataset is None or key != self.data_key:
-            self.dataset = from_settings(graph.settings, graph.loss, base_dir)
-            self.data_key = key
-        check_design(graph, self.dataset)
+        # Everything is checked before anything is replaced: a bad design or data file
+        # leaves the previous data, network and trainer in use together.
+        dataset = self.dataset
+        if dataset is None or key != self.data_key:
+            dataset = from_settings(graph.settings, graph.loss, base_dir)
+        check_design(graph, dataset)
         config = TrainingConfig.from_settings(graph.settings)
         if keep_weights and self.net is not None:
             net = self.net.rebuild(graph)
         else:
             net = Network(graph, seed=config.seed)
-        self.net = net
-        self.trainer = Trainer(net, self.dataset, config)
+        trainer = Trainer(net, dataset, config)
+        self.dataset, self.data_key, self.net, self.trainer = dataset, key, net, trainer
         self.trainer.events.diverged.connect(self._on_diverged)
         self.trainer.events.epoch_finished.connect(self._on_epoch)
         if self.dataset.is_2d():

@@ -3,8 +3,10 @@
 The item's position is the Node's position: the centre of its neuron column.
 Up to ``MAX_DRAWN`` neurons are drawn as circles (TensorFlow Playground's look);
 a larger node is a compact rounded column showing the count, with its neurons
-spread along it as edge endpoints. The item only mirrors the Node; moving it by
-mouse is committed to the Graph by the scene when the drag ends.
+spread along it as edge endpoints. While training on 2-D data a drawn neuron can
+show a thumbnail of its output over the input plane instead of a plain circle
+(TensorFlow Playground's signature view). The item only mirrors the Node; moving
+it by mouse is committed to the Graph by the scene when the drag ends.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ COMPACT_H = 384.0
 PORT_R = 6.0
 PORT_GAP = 11.0
 HEADER_H = 16.0
+THUMB_SIDE = 20.0   # a thumbnail fills the neuron's row (PITCH) but for a small gap
+BOUNDED = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0)}
 KIND_COLOR = {"input": QColor(76, 175, 80), "hidden": QColor(120, 144, 186),
               "output": QColor(186, 104, 200)}
 SELECTED = QColor(255, 213, 79)
@@ -46,6 +50,16 @@ def neuron_offsets(size: int) -> np.ndarray:
 def edge_x(size: int) -> float:
     """Horizontal distance from the centre to where edges attach (either side)."""
     return NEURON_R if size <= MAX_DRAWN else COLUMN_W / 2
+
+
+def thumbnail_range(activation: str | None, values: np.ndarray) -> tuple[float, float]:
+    """Colour range of a neuron's thumbnails: the activation's own range when it is
+    bounded, else symmetric about 0 up to the node's largest |value| (relu: pale to blue)."""
+    if activation in BOUNDED:
+        return BOUNDED[activation]
+    finite = np.abs(values[np.isfinite(values)])
+    m = float(finite.max()) if finite.size else 0.0
+    return (-m, m) if m > 1e-9 else (-1.0, 1.0)
 
 
 def header_text(node: Node) -> str:
@@ -70,6 +84,7 @@ class NodeItem(QGraphicsItem):
         self._values: np.ndarray | None = None
         self._value_colors: list[QColor] | None = None
         self._value_strip: QImage | None = None
+        self._images: list[QImage] | None = None
         self._hover_port: str | None = None
         self._hover = False
         self._target = False
@@ -90,7 +105,7 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self._apply(node)
         if resized:
-            self._values = self._value_colors = self._value_strip = None
+            self._values = self._value_colors = self._value_strip = self._images = None
         if (self.pos().x(), self.pos().y()) != node.position:
             self.setPos(*node.position)
         self.update()
@@ -187,6 +202,27 @@ class NodeItem(QGraphicsItem):
     def values(self) -> np.ndarray | None:
         return self._values
 
+    def set_images(self, images: np.ndarray | None) -> None:
+        """Show each neuron's output over the input plane, ``images`` being (size, ny, nx).
+
+        None, an empty array, a node drawn as a compact column or a wrong shape clears them.
+        """
+        from gui.boundary import neuron_thumbnail   # late: boundary imports pyqtgraph
+        images = None if images is None else np.asarray(images)
+        if (images is None or not self.drawn or images.ndim != 3 or images.size == 0
+                or len(images) != self.node.size):
+            if self._images is not None:
+                self._images = None
+                self.update()
+            return
+        vrange = thumbnail_range(self.node.activation, images)
+        self._images = [neuron_thumbnail(v, size=max(v.shape), vrange=vrange) for v in images]
+        self.update()
+
+    def images(self) -> list[QImage] | None:
+        """The thumbnails drawn for the neurons, or None."""
+        return self._images
+
     def set_target(self, on: bool) -> None:
         """Highlight as the node a connection being dragged would go to."""
         if on != self._target:
@@ -204,7 +240,9 @@ class NodeItem(QGraphicsItem):
         painter.setPen(outline)
         painter.setBrush(QBrush(fill))
         painter.drawRoundedRect(self._column_rect, COLUMN_W / 2, COLUMN_W / 2)
-        if self.drawn:
+        if self.drawn and self._images is not None:
+            self._paint_images(painter, kind)
+        elif self.drawn:
             painter.setPen(QPen(kind, 1.2))
             for k, y in enumerate(self.offsets):
                 color = self._value_colors[k] if self._value_colors else NEURON_FILL
@@ -226,6 +264,16 @@ class NodeItem(QGraphicsItem):
                 painter.setBrush(QBrush(kind if hot else colormap.BACKGROUND))
                 r = PORT_R + (1.5 if hot else 0.0)
                 painter.drawEllipse(self.port_offset(port), r, r)
+
+    def _paint_images(self, painter: QPainter, kind: QColor) -> None:
+        painter.setRenderHint(QPainter.SmoothPixmapTransform, True)
+        painter.setPen(QPen(kind, 1.2))
+        painter.setBrush(Qt.NoBrush)
+        h = THUMB_SIDE / 2
+        for image, y in zip(self._images, self.offsets):
+            rect = QRectF(-h, y - h, THUMB_SIDE, THUMB_SIDE)
+            painter.drawImage(rect, image)
+            painter.drawRoundedRect(rect, 2.0, 2.0)
 
     def _paint_count(self, painter: QPainter) -> None:
         painter.save()

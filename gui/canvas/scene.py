@@ -45,6 +45,7 @@ class CanvasScene(SceneInteractions, QGraphicsScene):
         self._edge_mode = "gradient"
         self._scale: tuple[float, float] | None = None
         self._neuron_values = None
+        self._neuron_images: dict = {}
         self._edge: tuple[str, str, int, int] | None = None
         self._interaction: ConnectInteraction | None = None
         self._quiet = False
@@ -92,6 +93,7 @@ class CanvasScene(SceneInteractions, QGraphicsScene):
     def _on_node_changed(self, node) -> None:
         item = self.node_items[node.id]
         item.set_node(node)
+        item.set_images(self._neuron_images.get(node.id))
         for conn_item in item.connections:
             conn_item.set_mask(self.graph.connections[conn_item.key].mask)
         self._check_edge()
@@ -381,6 +383,15 @@ class CanvasScene(SceneInteractions, QGraphicsScene):
         vmax = max((float(a.max()) for a in finite if a.size), default=0.0)
         for nid, item in self.node_items.items():
             item.set_values(arrays.get(nid), vmax)
+
+    def set_neuron_images(self, images: dict | None) -> None:
+        """Thumbnails of each neuron's output over the input plane: node id -> (size, ny, nx).
+
+        Nodes missing from ``images`` (or None, or {}) show plain neurons again.
+        """
+        self._neuron_images = dict(images or {})
+        for nid, item in self.node_items.items():
+            item.set_images(self._neuron_images.get(nid))
 
     def edge_text(self, item: ConnectionItem, i: int, j: int) -> str:
         if callable(self.edge_tooltip):

@@ -1,0 +1,163 @@
+"""Live training, part two: learning rate while playing, crafted snapshots, neuron thumbnails.
+
+The window opens the circle example (x·2 → h1·4 tanh → h2·2 tanh → y·1 sigmoid, 2-D data).
+"""
+import numpy as np
+import pytest
+
+from engine.datasets import from_settings
+from gui.boundary import diverging_lut
+from gui.canvas import colormap
+from gui.canvas.node_item import thumbnail_range
+from gui.worker_process import THUMB, _plane
+
+from .test_live_training import TIMEOUT, ready, wait_for_step  # noqa: F401
+
+
+def set_lr(panel, lr):
+    panel.lr.setCurrentText(f"{lr:g}")
+    panel.lr.lineEdit().editingFinished.emit()
+
+
+def crafted_snapshot(graph, weights, gradients, step=7):
+    return {"step": step, "epoch": 0, "reset": False, "steps": np.zeros(0, np.int64),
+            "losses": np.zeros(0), "epochs": [], "weights": weights, "gradients": gradients,
+            "grad_norms": {k[2:]: float(np.linalg.norm(g)) for k, g in gradients.items()},
+            "lr": graph.settings.get("lr", 0.01)}
+
+
+def test_changing_the_learning_rate_while_playing_takes_effect_without_reset(qtbot, main_window):
+    training = ready(qtbot, main_window)
+    training.panel.play_button.click()
+    wait_for_step(qtbot, training, 30)
+    first = training.latest["lr"]
+    set_lr(training.panel, first * 0.5)
+    qtbot.waitUntil(lambda: training.latest["lr"] == pytest.approx(first * 0.5), timeout=TIMEOUT)
+    step = training.latest["step"]
+    assert step >= 30 and training.worker.state == "playing"      # not reset, still training
+    wait_for_step(qtbot, training, step + 30)
+    training.panel.play_button.click()
+    assert main_window.graph.settings["lr"] == pytest.approx(first * 0.5)
+
+
+def test_a_learning_rate_set_before_the_first_play_is_used(qtbot, main_window):
+    training = ready(qtbot, main_window)
+    set_lr(training.panel, 0.123)
+    assert not training.worker.is_running()     # no process without a design to train
+    training.panel.step_button.click()
+    wait_for_step(qtbot, training, 1)
+    assert training.latest["lr"] == pytest.approx(0.123)
+
+
+def test_a_pause_before_any_training_starts_nothing(qtbot, main_window):
+    training = ready(qtbot, main_window)
+    training.set_playing(False)
+    assert not training.worker.is_running()
+    training.panel.play_button.click()
+    wait_for_step(qtbot, training, 5)          # the first Play still trains
+    training.panel.play_button.click()
+
+
+def test_a_crafted_gradient_snapshot_colours_its_largest_edge_brightest(qtbot, main_window):
+    training = ready(qtbot, main_window)
+    params = training.net.parameters()
+    weights = {k: v.copy() for k, v in params.items()}
+    gradients = {k: np.full(v.shape, 1e-4, np.float32) for k, v in params.items() if k.startswith("W:")}
+    gradients["W:h1->h2"][1, 2] = 0.5
+    gradients["W:x->h1"][0, 0] = 1e-6
+    training._on_snapshot(crafted_snapshot(main_window.graph, weights, gradients))
+    scene = main_window.scene
+    assert scene.color_scale()[1] == pytest.approx(np.log10(0.5))
+    brightest = [(key, int(item.i[e]), int(item.j[e])) for key, item in scene.connection_items.items()
+                 for e in item.drawn[item.drawn_bins == colormap.N_BINS - 1]]
+    assert brightest == [(("h1", "h2"), 1, 2)]
+    low = scene.connection_items[("x", "h1")]
+    edge = int(np.flatnonzero((low.i == 0) & (low.j == 0))[0])     # drawn weakest, darkest
+    assert low.drawn[0] == edge and low.drawn_bins[0] == 0
+    assert "0.5" in training.edge_tooltip("h1", "h2", 1, 2)
+    assert training.panel.counter.text().endswith("step 7")
+
+
+def test_thumbnails_of_hidden_neurons_appear_after_a_step(qtbot, main_window):
+    training = ready(qtbot, main_window)
+    training.panel.step_button.click()
+    wait_for_step(qtbot, training, 1)
+    thumbs = training.latest["thumbnails"]
+    assert set(thumbs) == {"h1", "h2"} and thumbs["h1"].shape[0] == 4
+    items = main_window.scene.node_items
+    assert items["x"].images() is None and items["y"].images() is None
+    assert len(items["h1"].images()) == 4 and len(items["h2"].images()) == 2
+    # They are the network's own hidden activations over the data's plane.
+    plane = from_settings(main_window.graph.settings, main_window.graph.loss).transform(
+        _plane(training.info["extent"], THUMB))
+    net = training.net
+    net.forward(plane.astype(net.dtype))
+    np.testing.assert_allclose(thumbs["h1"], net.a["h1"].T.reshape(4, THUMB, THUMB), atol=1e-5)
+    # Image row 0 is the top of the plane: the values' last row.
+    values, image = thumbs["h1"][2], items["h1"].images()[2]
+    lo, hi = thumbnail_range("tanh", values)
+    idx = int(np.clip(np.round((values[-1, 0] - lo) / (hi - lo) * 255), 0, 255))
+    assert image.pixelColor(0, 0).getRgb()[:3] == tuple(int(c) for c in diverging_lut()[idx])
+
+
+def test_crafted_thumbnails_colour_by_sign_and_clear(qtbot, main_window):
+    ready(qtbot, main_window)
+    scene = main_window.scene
+    images = np.zeros((4, 8, 8), np.float32)
+    images[0], images[1] = 1.0, -1.0
+    scene.set_neuron_images({"h1": images, "h2": np.zeros((3, 8, 8))})   # h2 has 2 neurons
+    h1 = scene.node_items["h1"].images()
+    assert h1 is not None and scene.node_items["h2"].images() is None
+    blue, orange = h1[0].pixelColor(4, 4), h1[1].pixelColor(4, 4)
+    assert blue.blue() > blue.red() and orange.red() > orange.blue()
+    assert tuple(diverging_lut()[-1]) == blue.getRgb()[:3]
+    scene.set_neuron_images(None)
+    assert scene.node_items["h1"].images() is None
+    # A resized node drops thumbnails that no longer fit.
+    scene.set_neuron_images({"h1": images})
+    main_window.inspector.resize_node("h1", 3)
+    assert scene.node_items["h1"].images() is None
+
+
+def test_thumbnails_clear_when_the_design_cannot_train(qtbot, main_window):
+    training = ready(qtbot, main_window)
+    training.panel.step_button.click()
+    wait_for_step(qtbot, training, 1)
+    assert main_window.scene.node_items["h1"].images() is not None
+    main_window.graph.disconnect("h1", "h2")
+    qtbot.waitUntil(lambda: "Cannot train" in training.panel.status.text(), timeout=TIMEOUT)
+    assert main_window.scene.node_items["h1"].images() is None
+
+
+def test_thumbnail_colour_range_follows_the_activation():
+    assert thumbnail_range("tanh", np.array([5.0])) == (-1.0, 1.0)
+    assert thumbnail_range("sigmoid", np.array([5.0])) == (0.0, 1.0)
+    assert thumbnail_range("relu", np.array([0.0, 2.5, np.nan])) == (-2.5, 2.5)
+    assert thumbnail_range("relu", np.zeros(3)) == (-1.0, 1.0)
+
+
+def test_an_edited_weight_reaches_the_worker(qtbot, main_window):
+    training = ready(qtbot, main_window)
+    training.panel.step_button.click()
+    wait_for_step(qtbot, training, 1)
+    main_window.inspector.weight_changed.emit("h1", "h2", 1, 3, 0.75)
+    qtbot.waitUntil(lambda: training.latest["weights"]["W:h1->h2"][1, 3] == pytest.approx(0.75),
+                    timeout=TIMEOUT)
+    assert training.net.parameters()["W:h1->h2"][1, 3] == pytest.approx(0.75)
+
+
+def test_the_worker_keeps_its_data_and_trainer_when_a_design_does_not_fit():
+    from engine import Graph
+    from gui.worker_process import Session
+    sent = []
+    session = Session(sent.append)
+    graph = Graph.load("resources/examples/circle.json")
+    session.design(graph.to_dict(), False)
+    trainer, dataset = session.trainer, session.dataset
+    assert sent[0][0] == "ready" and sent[1][1]["thumbnails"]["h1"].shape == (4, THUMB, THUMB)
+    graph.settings["data"] = "iris"                 # 4 inputs for a design with 2
+    with pytest.raises(ValueError):
+        session.design(graph.to_dict(), True)
+    assert session.trainer is trainer and session.dataset is dataset
+    session.step()
+    assert sent[-1][0] == "snapshot" and sent[-1][1]["step"] == 1
