@@ -16,7 +16,7 @@ import numpy as np
 
 from . import activations, losses
 from .graph import Graph, GraphError
-from .network_buffers import Buffers, apply_activation, local_delta
+from .network_buffers import Buffers, apply_activation, apply_softmax, fused_loss, local_delta
 
 
 class ParameterMismatch(GraphError):
@@ -29,6 +29,16 @@ def weight_name(src: str, dst: str) -> str:
 
 def bias_name(node: str) -> str:
     return f"b:{node}"
+
+
+def _views(flat: np.ndarray, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
+    """Consecutive views of ``flat`` with the given shapes, by name."""
+    views, offset = {}, 0
+    for name, shape in shapes.items():
+        size = int(np.prod(shape))
+        views[name] = flat[offset:offset + size].reshape(shape)
+        offset += size
+    return views
 
 
 class Network:
@@ -62,21 +72,24 @@ class Network:
         self.incoming = {n: [c.src for c in graph.incoming(n)] for n in self.order}
         self.masks = {(c.src, c.dst): (None if c.mask is None else c.mask.astype(self.dtype))
                       for c in graph.connections.values()}
-        self.W: dict[tuple[str, str], np.ndarray] = {}
-        self.b: dict[str, np.ndarray] = {}
-        self._params: dict[str, np.ndarray] = {}
-        self._grads: dict[str, np.ndarray] = {}
+        shapes: dict[str, tuple] = {}
         for n in self.order:
-            if n == self.input:
-                continue
-            for s in self.incoming[n]:
-                w = np.zeros((self.sizes[n], self.sizes[s]), self.dtype)
-                self.W[(s, n)] = w
-                self._params[weight_name(s, n)] = w
-            self.b[n] = np.zeros(self.sizes[n], self.dtype)
-            self._params[bias_name(n)] = self.b[n]
-        for k, p in self._params.items():
-            self._grads[k] = np.zeros_like(p)
+            if n != self.input:
+                for s in self.incoming[n]:
+                    shapes[weight_name(s, n)] = (self.sizes[n], self.sizes[s])
+                shapes[bias_name(n)] = (self.sizes[n],)
+        # Every parameter (and gradient) is a view into one flat array, so an optimiser
+        # updates them all in a handful of numpy calls instead of a handful per array.
+        total = sum(int(np.prod(shape)) for shape in shapes.values())
+        self._flat = {"parameters": np.zeros(total, self.dtype)}
+        self._flat_grads = {"parameters": np.zeros(total, self.dtype)}
+        self._params = _views(self._flat["parameters"], shapes)
+        self._grads = _views(self._flat_grads["parameters"], shapes)
+        self.W = {(s, n): self._params[weight_name(s, n)]
+                  for n in self.order if n != self.input for s in self.incoming[n]}
+        self.b = {n: self._params[bias_name(n)] for n in self.order if n != self.input}
+        self._masked = [(self._grads[weight_name(*k)], m) for k, m in self.masks.items()
+                        if m is not None]
         self._live = self._nodes_reaching_output()
         # Weights of nodes that cannot reach the output: their data gradient is always zero.
         self._dead = [k for k in self.W if k[1] not in self._live]
@@ -197,12 +210,15 @@ class Network:
         a, z, W, b = buf.a, buf.z, self.W, self.b
         for n, srcs, act, tmp in buf.forward_plan:
             zn = z[n]
-            np.matmul(a[srcs[0]], W[(srcs[0], n)].T, out=zn)
+            np.dot(a[srcs[0]], W[(srcs[0], n)].T, out=zn)
             for s in srcs[1:]:
-                np.matmul(a[s], W[(s, n)].T, out=tmp)
+                np.dot(a[s], W[(s, n)].T, out=tmp)
                 zn += tmp
             zn += b[n]
-            apply_activation(act, zn, a[n])
+            if act == "softmax":
+                apply_softmax(zn, a[n], buf.row_max, buf.row_sum)
+            else:
+                apply_activation(act, zn, a[n])
         self.z, self.a = buf.z, buf.a
         return buf
 
@@ -217,6 +233,8 @@ class Network:
         np.subtract(y, T, out=diff)
         if self.loss == "mse":
             loss = 0.5 * float(np.vdot(diff, diff)) / y.shape[0]
+        elif self.activation[out] == losses.REQUIRED_OUTPUT[self.loss]:
+            loss = fused_loss(self.loss, buf.z[out], T, buf)
         else:
             loss = losses.value(self.loss, buf.z[out], y, T)
         if l1 or l2:
@@ -229,7 +247,7 @@ class Network:
 
     def _backward(self, buf: Buffers, l1: float, l2: float) -> None:
         out, a, z, ga, delta = self.output, buf.a, buf.z, buf.ga, buf.delta
-        diff = buf.diff
+        diff, ones = buf.diff, buf.ones
         single = diff.shape[0] == 1
         diff *= 1.0 / diff.shape[0]            # (y − t)/B: dL/dy for mse, dL/dz when fused
         if losses.is_fused(self.loss):
@@ -244,25 +262,26 @@ class Network:
                 if single:      # an outer product: matmul of (n,1)(1,m) never reaches BLAS
                     np.multiply(d.T, a[s], out=gw)
                 else:
-                    np.matmul(d.T, a[s], out=gw)
+                    np.dot(d.T, a[s], out=gw)
                 if first is None:
                     continue
                 if first:
-                    np.matmul(d, w, out=ga[s])
-                else:
-                    ga[s] += d @ w
-            np.sum(d, axis=0, out=self._grads[bias_name(n)])
+                    np.dot(d, w, out=ga[s])
+                else:               # tmp[s] is free: s's own local_delta runs later
+                    np.dot(d, w, out=buf.tmp[s])
+                    ga[s] += buf.tmp[s]
+            np.dot(ones, d, out=self._grads[bias_name(n)])
         for s, n in self._dead:
             self._grads[weight_name(s, n)][...] = 0.0
-        for (s, n), w in self.W.items():
-            gw = self._grads[weight_name(s, n)]
-            if l2:
-                gw += l2 * w
-            if l1:
-                gw += l1 * np.sign(w)
-            m = self.masks[(s, n)]
-            if m is not None:
-                gw *= m
+        if l1 or l2:
+            for (s, n), w in self.W.items():
+                gw = self._grads[weight_name(s, n)]
+                if l2:
+                    gw += l2 * w
+                if l1:
+                    gw += l1 * np.sign(w)
+        for gw, m in self._masked:
+            gw *= m
 
     def _check_target(self, T, batch: int) -> np.ndarray:
         try:
@@ -297,7 +316,7 @@ class Network:
         buf = self._forward(X)
         loss = self._loss(buf, T, l1, l2)
         self._backward(buf, l1, l2)
-        optimizer.step(self._params, self._grads)
+        optimizer.step(self._flat, self._flat_grads)
         return loss
 
     def loss_value(self, X, T, l1: float = 0.0, l2: float = 0.0) -> float:

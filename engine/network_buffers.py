@@ -29,22 +29,56 @@ def apply_activation(name: str, z: np.ndarray, a: np.ndarray) -> None:
         a[...] = activations.forward(name, z)
 
 
+def apply_softmax(z: np.ndarray, a: np.ndarray, row_max: np.ndarray, row_sum: np.ndarray) -> None:
+    """a = softmax(z) row by row, keeping each row's max and Σ exp(z − max) for the loss."""
+    np.max(z, axis=1, keepdims=True, out=row_max)
+    np.subtract(z, row_max, out=a)
+    np.exp(a, out=a)
+    np.sum(a, axis=1, keepdims=True, out=row_sum)
+    a /= row_sum
+
+
+def fused_loss(loss: str, z: np.ndarray, t: np.ndarray, buf: "Buffers") -> float:
+    """Mean bce or softmax_ce over the batch from the output's z, without allocating.
+
+    softmax_ce: log softmax(z) = z − (max + log Σ exp(z − max)), from the forward pass.
+    bce: per element max(z, 0) − t·z + log(1 + e^−|z|), stable for any z and exact
+    (no cancellation) when t is 0 or 1.
+    """
+    tmp, batch = buf.tmp_out, z.shape[0]
+    if loss == "softmax_ce":
+        lse = buf.row_lse
+        np.log(buf.row_sum, out=lse)
+        lse += buf.row_max
+        np.subtract(z, lse, out=tmp)
+        return -float(np.vdot(t, tmp)) / batch
+    np.abs(z, out=tmp)
+    np.negative(tmp, out=tmp)
+    np.exp(tmp, out=tmp)
+    np.log1p(tmp, out=tmp)
+    total = float(tmp.sum())
+    np.maximum(z, 0, out=tmp)
+    return (total + float(tmp.sum()) - float(np.vdot(t, z))) / batch
+
+
 def local_delta(name: str, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray,
                 out: np.ndarray, tmp: np.ndarray) -> None:
     """out = dL/dz = dL/da · f'(z) (for softmax, the Jacobian-vector product)."""
     if name == "linear":
         if out is not grad_a:
             np.copyto(out, grad_a)
-    elif name == "tanh":                # 1 − a²
+    # Written without Python scalars: a scalar operand costs numpy a conversion per call.
+    elif name == "tanh":                # g(1 − a²) = g − g·a²
         np.multiply(a, a, out=tmp)
-        np.subtract(1, tmp, out=tmp)
+        tmp *= grad_a
+        np.subtract(grad_a, tmp, out=out)
+    elif name == "sigmoid":             # g·a(1 − a) = g·(a − a²)
+        np.multiply(a, a, out=tmp)
+        np.subtract(a, tmp, out=tmp)
         np.multiply(grad_a, tmp, out=out)
-    elif name == "sigmoid":             # a(1 − a)
-        np.subtract(1, a, out=tmp)
-        tmp *= a
+    elif name == "relu":                # 1 where z > 0, that is where a = max(z, 0) > 0
+        np.sign(a, out=tmp)
         np.multiply(grad_a, tmp, out=out)
-    elif name == "relu":
-        np.multiply(grad_a, z > 0, out=out)
     else:
         out[...] = activations.backward(name, z, a, grad_a)
 
@@ -69,6 +103,8 @@ class Buffers:
         out = net.output
         self.diff = np.zeros((batch, sizes[out]), dt)
         self.tmp_out = np.zeros((batch, sizes[out]), dt)
+        self.ones = np.ones(batch, dt)    # dL/db = 1ᵀ·δ as a product: faster than a sum
+        self.row_max, self.row_sum, self.row_lse = (np.zeros((batch, 1), dt) for _ in range(3))
         if losses.is_fused(net.loss):
             self.delta[out] = self.diff
         elif self.delta[out] is self.ga[out]:
