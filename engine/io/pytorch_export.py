@@ -12,7 +12,6 @@ file is the app's own format (the app imports it back). Nothing here imports tor
 from __future__ import annotations
 
 import keyword
-import re
 import textwrap
 from pathlib import Path
 
@@ -20,12 +19,9 @@ import numpy as np
 
 from .atomic import atomic_write
 from .onnx_export import ExportError, expected_shapes
+from .pytorch_names import Names, class_name_for, comment, safe_text
 from .weights import WeightsError, check_weights, save_weights
 
-# Names the generated code uses itself; a node id sanitised into one of them gets a "_".
-RESERVED = {"self", "torch", "nn", "F", "Path", "load_file", "WEIGHTS", "loss_fn", "glorot_", "he_",
-            "mask_without", "mask_from_rows", "model", "optimizer", "loss", "t", "x_example",
-            "L1", "L2", "print", "range", "float"}
 MAX_LISTED_REMOVED = 100  # masks with more removed edges are written as rows of 0/1 characters
 
 ACTIVATION_CODE = {
@@ -50,66 +46,6 @@ OPTIMIZER_CODE = {
 
 
 # ----- names ------------------------------------------------------------------------
-def _safe(text) -> str:
-    """User text (ids, titles) made safe inside a comment or docstring of the generated code."""
-    text = str(text).encode("utf-8", "replace").decode("utf-8")
-    text = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", " ", text)
-    return text.replace("\\", "/").replace('"""', "'''")
-
-
-def _comment(text: str, indent: str = "        ") -> str:
-    """User text as comment lines of at most 100 characters."""
-    return textwrap.fill(_safe(text), 100, initial_indent=indent + "# ", subsequent_indent=indent + "#   ",
-                         break_long_words=False, break_on_hyphens=False)
-
-
-def _base(text: str) -> str:
-    """Letters, digits and _ of an id (the part of a Python name it contributes)."""
-    return re.sub(r"_+", "_", re.sub(r"\W", "_", text, flags=re.ASCII)).strip("_") or "node"
-
-
-def _variable(text: str) -> str:
-    name = _base(text)
-    if name[0].isdigit():
-        name = f"node_{name}"
-    while keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in RESERVED:
-        name += "_"
-    return name
-
-
-def _unique(name: str, taken: set) -> str:
-    candidate, k = name, 2
-    while candidate in taken:
-        candidate, k = f"{name}_{k}", k + 1
-    taken.add(candidate)
-    return candidate
-
-
-def class_name_for(path) -> str:
-    """The module's class name from the file name: skip_connection.py -> SkipConnection."""
-    words = re.findall(r"[A-Za-z0-9]+", Path(path).stem)
-    name = "".join(w[:1].upper() + w[1:] for w in words)
-    if not name or name[0].isdigit() or keyword.iskeyword(name) or name in RESERVED:
-        name = "Model" + name
-    return name
-
-
-class _Names:
-    """Python names for the nodes (variables) and parameters (attributes) of a design."""
-
-    def __init__(self, graph):
-        taken: set = set()
-        order = graph.topological_order()
-        self.node = {n: _unique(_variable(n), taken) for n in order}
-        base = {n: _base(n) for n in order}
-        self.weight, self.mask = {}, {}
-        for c in graph.connections.values():
-            s, d = base[c.src], base[c.dst]
-            self.weight[c.pair] = _unique(f"W_{s}_{d}", taken)
-            if c.mask is not None:
-                self.mask[c.pair] = _unique(f"mask_{s}_{d}", taken)
-        self.bias = {n: _unique(f"b_{base[n]}", taken) for n in order if graph.node(n).kind != "input"}
-        self.z = {n: _unique(f"z_{base[n]}", taken) for n in order}
 
 
 # ----- checks ------------------------------------------------------------------------
@@ -205,13 +141,13 @@ def _describe(graph) -> str:
         act = "" if nd.kind == "input" else f", {nd.activation}"
         src = "" if not inc else " ← " + " + ".join(c.src for c in inc)
         parts.append(f"{n} ({nd.size}{act}){src}")
-    text = _safe("The design: " + "; ".join(parts) + ".")
+    text = safe_text("The design: " + "; ".join(parts) + ".")
     if len(parts) > 24:
         text = f"The design: {len(parts)} nodes, listed in __init__."
     return textwrap.fill(text, 92, break_long_words=False, break_on_hyphens=False)
 
 
-def _init_body(graph, names: _Names, live: set[str]) -> list[str]:
+def _init_body(graph, names: Names, live: set[str]) -> list[str]:
     lines = []
     for n in graph.topological_order():
         nd = graph.node(n)
@@ -220,24 +156,24 @@ def _init_body(graph, names: _Names, live: set[str]) -> list[str]:
         inc = graph.incoming(n)
         sources = " and ".join(c.src for c in inc)
         skip = " (summed)" if len(inc) > 1 else ""
-        lines.append(_comment(f"{n}: {nd.kind}, {nd.size} neuron{'s' if nd.size != 1 else ''}, "
+        lines.append(comment(f"{n}: {nd.kind}, {nd.size} neuron{'s' if nd.size != 1 else ''}, "
                               f"{ACTIVATION_TEXT.get(nd.activation, nd.activation)}; fed by {sources}{skip}"))
         if n not in live:
             lines.append("        # (it does not feed the output: logits() skips it, its weights are kept)")
         for c in inc:
             src_size = graph.node(c.src).size
             lines.append(f"        self.{names.weight[c.pair]} = nn.Parameter(torch.empty({nd.size}, "
-                         f"{src_size}))  # W:{_safe(c.key)}")
+                         f"{src_size}))  # W:{safe_text(c.key)}")
             if c.mask is not None:
                 _, expr = _mask_code(c.mask, "        ")
                 lines.append(f"        # {c.masked_count()} of {c.mask.size} edges removed: "
                              "the mask keeps them at zero")
                 lines.append(f'        self.register_buffer("{names.mask[c.pair]}", {expr})')
-        lines.append(f"        self.{names.bias[n]} = nn.Parameter(torch.zeros({nd.size}))  # b:{_safe(n)}")
+        lines.append(f"        self.{names.bias[n]} = nn.Parameter(torch.zeros({nd.size}))  # b:{safe_text(n)}")
     return lines
 
 
-def _reset_body(graph, names: _Names) -> tuple[list[str], set[str]]:
+def _reset_body(graph, names: Names) -> tuple[list[str], set[str]]:
     from ..activations import RELU_FAMILY
     lines, used = ["        with torch.no_grad():"], set()
     for n in graph.topological_order():
@@ -260,7 +196,7 @@ def _reset_body(graph, names: _Names) -> tuple[list[str], set[str]]:
     return lines, used
 
 
-def _sum_expression(graph, names: _Names, node_id: str, indent: str) -> str:
+def _sum_expression(graph, names: Names, node_id: str, indent: str) -> str:
     """Σ a_src Wᵀ + b; one term per line (inside parentheses) when there are several."""
     parts = []
     for k, c in enumerate(graph.incoming(node_id)):
@@ -274,7 +210,7 @@ def _sum_expression(graph, names: _Names, node_id: str, indent: str) -> str:
     return "(" + f"\n{indent} + ".join(parts) + ")"
 
 
-def _logits_body(graph, names: _Names, live: set[str]) -> list[str]:
+def _logits_body(graph, names: Names, live: set[str]) -> list[str]:
     out = graph.output_node().id
     lines = []
     for n in graph.topological_order():
@@ -285,7 +221,7 @@ def _logits_body(graph, names: _Names, live: set[str]) -> list[str]:
         act = ACTIVATION_CODE[nd.activation]
         zname = names.z[n]
         if len(inc) > 1:
-            lines.append(_comment(f"{n} sums what arrives from {', '.join(c.src for c in inc)}"))
+            lines.append(comment(f"{n} sums what arrives from {', '.join(c.src for c in inc)}"))
         if n == out:
             lines.append(f"        return {_sum_expression(graph, names, n, ' ' * 15)}")
             continue
@@ -299,7 +235,7 @@ def _logits_body(graph, names: _Names, live: set[str]) -> list[str]:
     return lines
 
 
-def _penalty_code(graph, names: _Names, l1: float, l2: float) -> str:
+def _penalty_code(graph, names: Names, l1: float, l2: float) -> str:
     ws = "".join(f"\n            self.{names.weight[c.pair]}"
                  + (f" * self.{names.mask[c.pair]}," if c.pair in names.mask else ",")
                  for c in graph.connections.values())
@@ -349,12 +285,12 @@ def _number(value) -> float:
 
 def pytorch_source(graph, cls: str, weights_name: str) -> str:
     """The text of the generated module (the design must be complete)."""
-    names = _Names(graph)
+    names = Names(graph)
     live = _feeding_output(graph)
     inp, out = graph.input_node(), graph.output_node()
     x = names.node[inp.id]
     settings = graph.settings if isinstance(graph.settings, dict) else {}
-    title = _safe(settings["title"]) if isinstance(settings.get("title"), str) else ""
+    title = safe_text(settings["title"]) if isinstance(settings.get("title"), str) else ""
     l1, l2 = _number(settings.get("l1", 0)), _number(settings.get("l2", 0))
     shapes = expected_shapes(graph)
     attribute = {f"W:{c.key}": names.weight[c.pair] for c in graph.connections.values()}
@@ -369,7 +305,7 @@ def pytorch_source(graph, cls: str, weights_name: str) -> str:
 
 Generated by Backprop Studio: {len(graph.nodes)} nodes, {len(graph.connections)} connections, \
 {sum(int(np.prod(v)) for v in shapes.values())} parameters, loss {graph.loss}.
-The trained weights are read from {_safe(weights_name)}, written beside this file.
+The trained weights are read from {safe_text(weights_name)}, written beside this file.
 
     model = {cls}().load_weights()  # the weights trained in Backprop Studio
     y = model(x)  # x: (batch, {inp.size}) float32 -> y: (batch, {out.size}), the output's {out.activation}
