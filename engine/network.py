@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations, losses
+from . import activations
 from .graph import Graph, GraphError
-from .network_buffers import Buffers, apply_activation, apply_softmax, fused_loss, local_delta
+from .network_buffers import Buffers
+from .step_code import StepCode
 
 
 class ParameterMismatch(GraphError):
@@ -204,84 +205,40 @@ class Network:
             raise GraphError("the batch is empty: give at least one example")
         return np.ascontiguousarray(X)
 
-    def _forward(self, X: np.ndarray) -> Buffers:
+    def _code(self, X: np.ndarray) -> StepCode:
+        """The compiled passes for X's batch size; X becomes the input node's values."""
         buf = self._buffers_for(X.shape[0])
+        if buf.code is None:
+            buf.code = StepCode(self, buf)
         buf.a[self.input] = X
-        a, z, W, b = buf.a, buf.z, self.W, self.b
-        for n, srcs, act, tmp in buf.forward_plan:
-            zn = z[n]
-            np.dot(a[srcs[0]], W[(srcs[0], n)].T, out=zn)
-            for s in srcs[1:]:
-                np.dot(a[s], W[(s, n)].T, out=tmp)
-                zn += tmp
-            zn += b[n]
-            if act == "softmax":
-                apply_softmax(zn, a[n], buf.row_max, buf.row_sum)
-            else:
-                apply_activation(act, zn, a[n])
         self.z, self.a = buf.z, buf.a
-        return buf
+        return buf.code
 
     def forward(self, X) -> np.ndarray:
         """The output for a batch: (batch, input size) -> (batch, output size), a copy."""
-        return self._forward(self._check_input(X)).a[self.output].copy()
+        X = self._check_input(X)
+        code = self._code(X)
+        code.forward(X)
+        return code.buf.a[self.output].copy()
 
-    def _loss(self, buf: Buffers, T: np.ndarray, l1: float, l2: float) -> float:
-        out = self.output
-        y = buf.a[out]
-        diff = buf.diff
-        np.subtract(y, T, out=diff)
-        if self.loss == "mse":
-            loss = 0.5 * float(np.vdot(diff, diff)) / y.shape[0]
-        elif self.activation[out] == losses.REQUIRED_OUTPUT[self.loss]:
-            loss = fused_loss(self.loss, buf.z[out], T, buf)
-        else:
-            loss = losses.value(self.loss, buf.z[out], y, T)
-        if l1 or l2:
-            for w in self.W.values():
-                if l2:
-                    loss += 0.5 * l2 * float(np.vdot(w, w))
-                if l1:
-                    loss += l1 * float(np.abs(w).sum())
-        return loss
-
-    def _backward(self, buf: Buffers, l1: float, l2: float) -> None:
-        out, a, z, ga, delta = self.output, buf.a, buf.z, buf.ga, buf.delta
-        diff, ones = buf.diff, buf.ones
-        single = diff.shape[0] == 1
-        diff *= 1.0 / diff.shape[0]            # (y − t)/B: dL/dy for mse, dL/dz when fused
-        if losses.is_fused(self.loss):
-            delta[out] = diff
-        else:
-            local_delta(self.activation[out], z[out], a[out], diff, delta[out], buf.tmp_out)
-        for n, conns, act in buf.backward_plan:
-            d = delta[n]
-            if n != out:
-                local_delta(act, z[n], a[n], ga[n], d, buf.tmp[n])
-            for s, w, gw, first in conns:
-                if single:      # an outer product: matmul of (n,1)(1,m) never reaches BLAS
-                    np.multiply(d.T, a[s], out=gw)
-                else:
-                    np.dot(d.T, a[s], out=gw)
-                if first is None:
-                    continue
-                if first:
-                    np.dot(d, w, out=ga[s])
-                else:               # tmp[s] is free: s's own local_delta runs later
-                    np.dot(d, w, out=buf.tmp[s])
-                    ga[s] += buf.tmp[s]
-            np.dot(ones, d, out=self._grads[bias_name(n)])
-        for s, n in self._dead:
-            self._grads[weight_name(s, n)][...] = 0.0
-        if l1 or l2:
-            for (s, n), w in self.W.items():
+    def _penalty(self, l1: float, l2: float, gradients: bool) -> float:
+        """The L1 and L2 penalties on the weights; their gradients added when asked."""
+        loss = 0.0
+        for (s, n), w in self.W.items():
+            if l2:
+                loss += 0.5 * l2 * float(np.vdot(w, w))
+            if l1:
+                loss += l1 * float(np.abs(w).sum())
+            if gradients:
                 gw = self._grads[weight_name(s, n)]
                 if l2:
                     gw += l2 * w
                 if l1:
                     gw += l1 * np.sign(w)
-        for gw, m in self._masked:
-            gw *= m
+        if gradients:
+            for gw, m in self._masked:
+                gw *= m
+        return loss
 
     def _check_target(self, T, batch: int) -> np.ndarray:
         try:
@@ -297,9 +254,9 @@ class Network:
         """Mean loss over the batch (plus penalties) and its gradients, as copies."""
         X = self._check_input(X)
         T = self._check_target(T, X.shape[0])
-        buf = self._forward(X)
-        loss = self._loss(buf, T, l1, l2)
-        self._backward(buf, l1, l2)
+        loss = self._code(X).step(X, T)
+        if l1 or l2:
+            loss += self._penalty(l1, l2, gradients=True)
         return loss, {k: g.copy() for k, g in self._grads.items()}
 
     def train_step(self, X, T, optimizer, l1: float = 0.0, l2: float = 0.0) -> float:
@@ -313,9 +270,9 @@ class Network:
                 or not X.shape[0]):
             X = self._check_input(X)
             T = self._check_target(T, X.shape[0])
-        buf = self._forward(X)
-        loss = self._loss(buf, T, l1, l2)
-        self._backward(buf, l1, l2)
+        loss = self._code(X).step(X, T)
+        if l1 or l2:
+            loss += self._penalty(l1, l2, gradients=True)
         optimizer.step(self._flat, self._flat_grads)
         return loss
 
@@ -323,7 +280,8 @@ class Network:
         """Mean loss of a batch without a backward pass (evaluation)."""
         X = self._check_input(X)
         T = self._check_target(T, X.shape[0])
-        return self._loss(self._forward(X), T, l1, l2)
+        loss = self._code(X).loss(X, T)
+        return loss + self._penalty(l1, l2, gradients=False) if (l1 or l2) else loss
 
     def trace(self, X, T, lr: float | None = None):
         """The ordered steps of one forward and backward pass: see engine.trace."""

@@ -1,8 +1,9 @@
-"""Preallocated per-batch-size buffers and in-place activation kernels for Network.
+"""Preallocated per-batch-size buffers, pass plans and in-place activation kernels for Network.
 
 Small networks spend their time in Python and numpy call overhead, not in
-arithmetic (ARCHITECTURE.md), so each batch size gets its arrays once and the
-step walks prebuilt plans, writing with ``out=``.
+arithmetic (ARCHITECTURE.md), so each batch size gets its arrays once, and the
+plans of its forward and backward passes are written out as straight-line code
+(engine/step_code.py) that writes with ``out=``.
 """
 from __future__ import annotations
 
@@ -27,38 +28,6 @@ def apply_activation(name: str, z: np.ndarray, a: np.ndarray) -> None:
         np.maximum(z, 0, out=a)
     else:
         a[...] = activations.forward(name, z)
-
-
-def apply_softmax(z: np.ndarray, a: np.ndarray, row_max: np.ndarray, row_sum: np.ndarray) -> None:
-    """a = softmax(z) row by row, keeping each row's max and Σ exp(z − max) for the loss."""
-    np.max(z, axis=1, keepdims=True, out=row_max)
-    np.subtract(z, row_max, out=a)
-    np.exp(a, out=a)
-    np.sum(a, axis=1, keepdims=True, out=row_sum)
-    a /= row_sum
-
-
-def fused_loss(loss: str, z: np.ndarray, t: np.ndarray, buf: "Buffers") -> float:
-    """Mean bce or softmax_ce over the batch from the output's z, without allocating.
-
-    softmax_ce: log softmax(z) = z − (max + log Σ exp(z − max)), from the forward pass.
-    bce: per element max(z, 0) − t·z + log(1 + e^−|z|), stable for any z and exact
-    (no cancellation) when t is 0 or 1.
-    """
-    tmp, batch = buf.tmp_out, z.shape[0]
-    if loss == "softmax_ce":
-        lse = buf.row_lse
-        np.log(buf.row_sum, out=lse)
-        lse += buf.row_max
-        np.subtract(z, lse, out=tmp)
-        return -float(np.vdot(t, tmp)) / batch
-    np.abs(z, out=tmp)
-    np.negative(tmp, out=tmp)
-    np.exp(tmp, out=tmp)
-    np.log1p(tmp, out=tmp)
-    total = float(tmp.sum())
-    np.maximum(z, 0, out=tmp)
-    return (total + float(tmp.sum()) - float(np.vdot(t, z))) / batch
 
 
 def local_delta(name: str, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray,
@@ -110,6 +79,7 @@ class Buffers:
         elif self.delta[out] is self.ga[out]:
             self.delta[out] = np.zeros((batch, sizes[out]), dt)
 
+        self.code = None  # the compiled passes (engine.step_code), made on first use
         self.forward_plan = []
         for n in net.order:
             if n == net.input:

@@ -196,6 +196,27 @@ def test_parameters_are_live():
     np.testing.assert_array_equal(net.a["h1"], np.tanh(net.parameters()["b:h1"])[None, :])
 
 
+def test_passes_compiled_per_batch_size_stay_right_when_sizes_come_and_go():
+    # Each batch size gets its own buffers and compiled passes; only four are kept.
+    g = chain(3, 4, 2, out="softmax", loss="softmax_ce")
+    g.add_node("hidden", 3, "relu", id="skip")
+    g.connect("x", "skip")
+    g.connect("skip", "y")
+    net, fresh_seed = Network(g, dtype="float64"), 0
+    rng = np.random.default_rng(1)
+    for batch in [1, 2, 3, 4, 5, 6, 1, 2, 7, 3]:
+        X = rng.normal(size=(batch, 3))
+        T = np.eye(2)[rng.integers(0, 2, batch)]
+        loss, grads = net.loss_and_gradients(X, T)
+        ref_loss, ref_grads = Network(g, seed=fresh_seed, dtype="float64").loss_and_gradients(X, T)
+        assert loss == pytest.approx(ref_loss, rel=1e-12)
+        for k in grads:
+            np.testing.assert_allclose(grads[k], ref_grads[k], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(net.forward(X), Network(g, dtype="float64").forward(X),
+                                   rtol=1e-12)
+    assert len(net._buffers) <= 4
+
+
 def test_loss_and_gradients_returns_copies():
     net = Network(chain(2, 3, 1), dtype="float64")
     _, grads = net.loss_and_gradients([[1.0, 2.0]], [[1.0]])
@@ -333,3 +354,14 @@ def test_network_refuses_an_incomplete_design(design, words):
 def test_network_refuses_an_unknown_dtype():
     with pytest.raises(GraphError, match="float32 or float64"):
         Network(chain(2, 1), dtype="int32")
+
+
+@pytest.mark.parametrize("loss,out", [("mse", "linear"), ("bce", "sigmoid"), ("softmax_ce", "softmax")])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_losses_are_python_floats(loss, out, dtype):
+    # Reports and --json output serialise them; a numpy float32 would not.
+    net = Network(chain(2, 3, 2, out=out, loss=loss), dtype=dtype)
+    X, T = np.ones((3, 2), dtype), np.array([[1.0, 0.0]] * 3, dtype)
+    values = [net.loss_and_gradients(X, T)[0], net.loss_value(X, T), net.train_step(X, T, SGD(0.1)),
+              net.loss_and_gradients(X, T, l1=0.1, l2=0.1)[0]]
+    assert all(type(v) is float for v in values), [type(v) for v in values]
