@@ -145,7 +145,6 @@ class StepCode:
         net, buf = self.net, self.buf
         out = net.output
         diff = self._name(buf.diff, "diff")
-        single = buf.diff.shape[0] == 1
         ones = self._name(buf.ones, "ones")
         lines = [f"mul({diff}, INV_BATCH, out={diff})"]   # (y − t)/B: dL/dy, or dL/dz when fused
         if buf.delta[out] is not buf.diff:
@@ -159,8 +158,7 @@ class StepCode:
             d_t = self._name(buf.delta[n].T, "dt")
             for s, w, gw, first in conns:
                 g = self._name(gw, "gW")
-                # a (n,1)(1,m) product never reaches BLAS: an outer product by broadcasting
-                lines.append(f"{'mul' if single else 'dot'}({d_t}, {self._activation(s)}, out={g})")
+                lines.append(f"dot({d_t}, {self._activation(s)}, out={g})")
                 if first is None:
                     continue
                 ga, w = self._name(buf.ga[s], "ga"), self._name(w, "W")
