@@ -281,7 +281,7 @@ def _load_weights(network: Network, path) -> None:
 
 def _set_weights(network: Network, values: dict) -> None:
     from .io.weights import check_weights
-    check_weights(network.parameter_shapes(), values)
+    check_weights(network.parameter_shapes(), values, network.dtype)
     network.load_parameters(values)
 
 

@@ -62,7 +62,16 @@ class _Rows:
             raise DataError(f"{path} is a folder, not a CSV file") from None
         except OSError as e:
             raise DataError(f"{path}: cannot read it ({e.strerror or e})") from None
-        first_line = self._guard(self._file.readline)
+        except ValueError:      # a NUL in the name (a hand-edited design's "data")
+            raise DataError(f"{str(path)!r} is not a usable file name") from None
+        if not path.is_file():  # /dev/zero is one endless line; a pipe may never end
+            self._file.close()
+            raise DataError(f"{path} is not a regular file")
+        try:
+            first_line = self._guard(self._file.readline)
+        except DataError:
+            self._file.close()      # __exit__ will not run: the reader was never made
+            raise
         self._file.seek(0)
         delimiter = max(DELIMITERS, key=first_line.count) if any(d in first_line for d in DELIMITERS) else ","
         self._reader = csv.reader(self._file, delimiter=delimiter)

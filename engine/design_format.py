@@ -106,7 +106,7 @@ def graph_from_dict(data) -> Graph:
 def load_design(path) -> Graph:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")     # Notepad's byte-order mark is fine
     except FileNotFoundError:
         raise GraphError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as e:
@@ -115,6 +115,8 @@ def load_design(path) -> Graph:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise GraphError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except ValueError as e:     # an integer of more than 4,300 digits
+        raise GraphError(f"{path.name}: not a design ({e})") from None
     except RecursionError:
         raise GraphError(f"{path.name}: the file is nested too deeply to be a design") from None
     try:

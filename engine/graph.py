@@ -17,6 +17,9 @@ from .events import GraphEvents
 
 KINDS = ("input", "hidden", "output")
 MAX_SIZE = 1_000_000
+# Weights and biases of a whole design: 200 MB of float32. A file claiming more (two connected
+# nodes of a million neurons claim a trillion) is refused before anything is allocated.
+MAX_PARAMETERS = 50_000_000
 
 
 class GraphError(ValueError):
@@ -121,33 +124,60 @@ class Graph:
             total += n - c.masked_count()
         return total
 
+    def parameter_count(self, sizes: dict[str, int] | None = None,
+                        extra: tuple[str, str] | None = None) -> int:
+        """Weights and biases of the compiled network: dst × src per connection, a bias per fed node.
+
+        ``sizes`` overrides node sizes and ``extra`` adds a connection: the count an edit would give.
+        """
+        size = {n: node.size for n, node in self.nodes.items()} | (sizes or {})
+        pairs = list(self.connections) + ([extra] if extra else [])
+        return sum(size[d] * size[s] for s, d in pairs) + sum(size[d] for d in {d for _, d in pairs})
+
+    def _check_parameters(self, count: int, edit: str) -> None:
+        if count > MAX_PARAMETERS:
+            raise GraphError(f"{edit} would give the design {count:,} weights and biases, more than "
+                             f"{MAX_PARAMETERS:,}: use smaller layers")
+
     def topological_order(self) -> list[str]:
         """Node ids, every node after all of its sources (Kahn's algorithm, stable)."""
         indegree = {n: 0 for n in self.nodes}
         for c in self.connections.values():
             indegree[c.dst] += 1
         ready = [n for n in self.nodes if indegree[n] == 0]
-        order = []
+        order, successors = [], self._successors()
         while ready:
             n = ready.pop(0)
             order.append(n)
-            for c in self.outgoing(n):
-                indegree[c.dst] -= 1
-                if indegree[c.dst] == 0:
-                    ready.append(c.dst)
+            for dst in successors[n]:
+                indegree[dst] -= 1
+                if indegree[dst] == 0:
+                    ready.append(dst)
         if len(order) != len(self.nodes):
-            stuck = [n for n in self.nodes if n not in order]
+            placed = set(order)
+            stuck = [n for n in self.nodes if n not in placed]
             raise GraphError(f"the design has a cycle through {', '.join(stuck)}")
         return order
 
     def depths(self) -> dict[str, int]:
         """Longest path from a source to each node: the column of the automatic layout."""
+        sources = {n: [] for n in self.nodes}
+        for src, dst in self.connections:
+            sources[dst].append(src)
         depth = {}
         for n in self.topological_order():
-            depth[n] = max((depth[c.src] + 1 for c in self.incoming(n)), default=0)
+            depth[n] = max((depth[s] + 1 for s in sources[n]), default=0)
         return depth
 
+    def _successors(self) -> dict[str, list[str]]:
+        """Each node's destinations, in connection order (one pass: outgoing() per node is quadratic)."""
+        successors = {n: [] for n in self.nodes}
+        for src, dst in self.connections:
+            successors[src].append(dst)
+        return successors
+
     def _reaches(self, start: str, goal: str) -> bool:
+        successors = self._successors()
         seen, stack = set(), [start]
         while stack:
             n = stack.pop()
@@ -155,7 +185,7 @@ class Graph:
                 return True
             if n not in seen:
                 seen.add(n)
-                stack.extend(c.dst for c in self.outgoing(n))
+                stack.extend(successors[n])
         return False
 
     def check_complete(self) -> None:
@@ -166,8 +196,13 @@ class Graph:
         if out is None:
             raise GraphError("the design has no output node: add one")
         self.topological_order()
+        count = self.parameter_count()
+        if count > MAX_PARAMETERS:
+            raise GraphError(f"the design has {count:,} weights and biases, more than {MAX_PARAMETERS:,}: "
+                             "use smaller layers")
+        fed = {dst for _, dst in self.connections}
         for n in self.nodes.values():
-            if n.kind != "input" and not self.incoming(n.id):
+            if n.kind != "input" and n.id not in fed:
                 raise GraphError(f"node {n.label!r} receives no connection: connect it or delete it")
         if not self._reaches(inp.id, out.id):
             raise GraphError(f"the output {out.label!r} is not reachable from the input {inp.label!r}")
@@ -226,6 +261,9 @@ class Graph:
             raise GraphError(f"node {node_id!r}: cannot change {', '.join(sorted(unknown))}")
         new = replace(old, **changes)
         self._validate_node(new, replacing=node_id)
+        if new.size != old.size:
+            self._check_parameters(self.parameter_count(sizes={node_id: new.size}),
+                                   f"node {node_id!r} of size {new.size:,}")
         self.nodes[node_id] = new
         if new.size != old.size:
             for c in self.incoming(node_id) + self.outgoing(node_id):
@@ -263,6 +301,7 @@ class Graph:
         if self._reaches(dst, src):
             raise GraphError(f"connecting {src!r} to {dst!r} would make a cycle "
                              f"({dst!r} already leads to {src!r})")
+        self._check_parameters(self.parameter_count(extra=(src, dst)), f"connecting {src!r} to {dst!r}")
         conn = Connection(src, dst, self._checked_mask(src, dst, mask))
         self.connections[(src, dst)] = conn
         self._emit("connection_added", conn)
@@ -279,7 +318,10 @@ class Graph:
             return None
         shape = (self.nodes[dst].size, self.nodes[src].size)
         try:
-            m = np.asarray(mask, dtype=float)
+            m = np.asarray(mask)
+            if m.dtype.kind not in "biuf":     # text ("1") and null are not 0s and 1s
+                raise TypeError
+            m = m.astype(float)
         except (TypeError, ValueError):
             raise GraphError(f"mask of {src!r} -> {dst!r} is not a table of 0s and 1s") from None
         if m.shape != shape:

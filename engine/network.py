@@ -165,8 +165,12 @@ class Network:
             if arr.shape != self._params[k].shape:
                 problems.append(f"{k} has shape {tuple(arr.shape)}, the design needs "
                                 f"{tuple(self._params[k].shape)}")
-            elif not np.issubdtype(arr.dtype, np.number) or not np.isfinite(arr).all():
-                problems.append(f"{k} holds values that are not finite numbers")
+            elif arr.dtype.kind not in "iuf" or not np.isfinite(arr).all():
+                problems.append(f"{k} holds values that are not finite real numbers")
+            else:
+                with np.errstate(over="ignore"):
+                    if not np.isfinite(arr.astype(self.dtype)).all():
+                        problems.append(f"{k} holds values beyond the range of {self.dtype.name}")
         if problems:
             raise ParameterMismatch("the weights do not fit the design: " + "; ".join(problems))
         for k, p in self._params.items():

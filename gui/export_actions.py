@@ -86,7 +86,7 @@ def load_design_with_weights(path) -> tuple[Graph, dict | None]:
     path = Path(path)
     graph = Graph.load(path)            # every problem with the design itself, named
     try:
-        doc = json.loads(path.read_text(encoding="utf-8")).get(WEIGHTS_FIELD)
+        doc = json.loads(path.read_text(encoding="utf-8-sig")).get(WEIGHTS_FIELD)
     except (OSError, ValueError) as e:
         raise GraphError(f"{path.name}: cannot read it again ({e})") from None
     if doc is None:
@@ -184,10 +184,11 @@ def _size(params: dict) -> int:
 def apply_parameters(window, params: dict) -> None:
     """Load ``params`` into the GUI's network and the trainer; repaint the weight views.
 
-    Raises engine.network.ParameterMismatch (nothing changed) when they do not fit.
+    Raises WeightsError or engine.network.ParameterMismatch (nothing changed) when they do not fit.
     """
     training = window.training
     net = training.net
+    check_weights(net.parameter_shapes(), params, net.dtype)   # also values beyond float32's range
     net.load_parameters(params)
     if training.worker.is_running():
         training.worker.set_parameters(net.parameters())   # it answers with a fresh snapshot

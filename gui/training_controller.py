@@ -114,7 +114,8 @@ class TrainingController(QObject):
         try:
             self.graph.check_complete()
             self.graph.check_loss()
-            seed = int(self.graph.settings.get("seed", 0))
+            seed = self.graph.settings.get("seed")       # Network refuses a bad one, by name
+            seed = 0 if seed is None else seed
             # Keep the weights of what did not change (trained or imported) unless asked not to.
             self.net = (self.net.rebuild(self.graph) if keep_weights and self.net is not None
                         else Network(self.graph, seed=seed))

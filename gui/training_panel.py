@@ -6,6 +6,7 @@ the worker (new data, a new learning rate, a rebuild).
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -25,6 +26,21 @@ DATA_LABELS = {"circle": "Circle", "xor": "XOR", "gaussians": "Two gaussians", "
                "iris": "Iris", "wine": "Wine", "breast_cancer": "Breast cancer", "digits": "Digits 8×8",
                "diabetes": "Diabetes (regression)", "house_prices": "House prices (regression)"}
 OPEN_CSV = "__open_csv__"
+
+
+def _finite(value, default: float) -> float:
+    """``value`` as a finite float, else ``default``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return float(default)
+    return number if math.isfinite(number) else float(default)
+
+
+def _show_number(widget, value, default) -> None:
+    """Show ``value`` in a spin box, clamped to its range; ``default`` when it is not a number."""
+    number = min(max(_finite(value, default), widget.minimum()), widget.maximum())
+    widget.setValue(int(number) if isinstance(widget, QSpinBox) else number)
 
 
 class TrainingPanel(QWidget):
@@ -176,21 +192,19 @@ class TrainingPanel(QWidget):
                 i = self.data_combo.findData(data)
             self.data_combo.setCurrentIndex(i)
             self._fill_targets(data, s.get("target"))
-            self.noise.setValue(float(s.get("noise", 0.1)))
-            self.samples.setValue(int(s.get("samples", 200)))
-            self.validation.setValue(float(s.get("validation", 0.2)))
-            self.seed.setValue(int(s.get("seed", 0)))
-            feats = s.get("features") or []
+            # Each widget on its own: a hand-edited setting of the wrong type or size shows the
+            # default (the training itself reports it) and leaves the other widgets right.
+            for widget, key, default in ((self.noise, "noise", 0.1), (self.samples, "samples", 200),
+                                         (self.validation, "validation", 0.2), (self.seed, "seed", 0),
+                                         (self.batch, "batch_size", TrainingConfig.batch_size),
+                                         (self.epochs, "epochs", 0), (self.l1, "l1", 0.0),
+                                         (self.l2, "l2", 0.0)):
+                _show_number(widget, s.get(key), default)
+            feats = s.get("features")
             for name, cb in self.feature_boxes.items():
-                cb.setChecked(name in feats)
+                cb.setChecked(isinstance(feats, list) and name in feats)
             self.optimizer.setCurrentText(str(s.get("optimizer", "adam")))
-            self.lr.setCurrentText(f"{float(s.get('lr', TrainingConfig.lr)):g}")
-            self.batch.setValue(int(s.get("batch_size", TrainingConfig.batch_size)))
-            self.epochs.setValue(int(s.get("epochs") or 0))
-            self.l1.setValue(float(s.get("l1", 0.0)))
-            self.l2.setValue(float(s.get("l2", 0.0)))
-        except (TypeError, ValueError):
-            pass    # a hand-edited setting of the wrong type: keep the widget defaults
+            self.lr.setCurrentText(f"{_finite(s.get('lr'), TrainingConfig.lr):g}")
         finally:
             self._updating = False
         self._show_2d_rows(data in BUILTIN_2D)
@@ -286,7 +300,7 @@ class TrainingPanel(QWidget):
                 raise ValueError
         except ValueError:
             self.set_status("the learning rate must be a positive number", error=True)
-            self.lr.setCurrentText(f"{float(self.graph.settings.get('lr', TrainingConfig.lr)):g}")
+            self.lr.setCurrentText(f"{_finite(self.graph.settings.get('lr'), TrainingConfig.lr):g}")
             return
         if lr != self.graph.settings.get("lr"):
             self._write(lr=lr)

@@ -78,7 +78,7 @@ def build_model(graph, params: dict[str, np.ndarray], *, opset: int = 17):
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ExportError(f"opset must be a whole number from {MIN_OPSET} to {onnx.defs.onnx_opset_version()}, "
                           f"not {opset!r}")
-    check_weights(expected_shapes(graph), params)
+    check_weights(expected_shapes(graph), params, np.float32)   # the model is float32
     bad = [k for k, v in params.items() if not np.isfinite(np.asarray(v, dtype=np.float64)).all()]
     if bad:
         raise WeightsError(f"{', '.join(bad)} hold{'s' if len(bad) == 1 else ''} NaN or infinite values: "

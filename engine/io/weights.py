@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ..graph import MAX_PARAMETERS
 from .atomic import atomic_write_bytes
 
 FORMAT = "backprop-studio-weights"
@@ -22,6 +25,12 @@ VERSION = 1
 FORMATS = (".npz", ".json", ".safetensors")
 DESIGN_KEY = "__design__"   # npz entry / safetensors metadata key / json field "design"
 _FLOAT = {"float32": np.float32, "float64": np.float64}
+# The largest .npz contents read: a design's most parameters (engine.graph.MAX_PARAMETERS) in
+# float64, plus room for the design. A header claiming more is refused before numpy allocates.
+MAX_NPZ_BYTES = 8 * MAX_PARAMETERS + 2**26
+# What zipfile and its decompressors raise on a damaged or unusual archive.
+_ZIP_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, lzma.LZMAError,
+               NotImplementedError, RuntimeError)
 
 
 class WeightsError(ValueError):
@@ -101,19 +110,48 @@ def save_weights(params: dict[str, np.ndarray], path, *, design: dict | None = N
         raise WeightsError(f"{path}: cannot write it ({e.strerror or e})") from None
 
 
+def _check_npz_sizes(data: bytes, name: str) -> None:
+    """Refuse an archive whose entries claim more data than they hold, or more than any design
+    needs, before numpy allocates the arrays their headers describe."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        if sum(info.file_size for info in infos) > MAX_NPZ_BYTES:
+            raise WeightsError(f"{name}: the archive unpacks to more than {MAX_NPZ_BYTES:,} bytes, "
+                               "more than the weights of any design")
+        for info in infos:
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                # A 3.0 header differs from 2.0 only in being UTF-8 (field names of structured dtypes).
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _fortran, dtype = read(f)
+                if dtype.hasobject:
+                    continue    # refused by np.load: allow_pickle=False
+                claimed = dtype.itemsize
+                for d in shape:
+                    claimed *= int(d)
+                held = info.file_size - f.tell()
+                if claimed > held:
+                    raise WeightsError(f"{name}: the entry {info.filename[:-4]!r} is damaged: its header "
+                                       f"claims {claimed:,} bytes of values, it holds {held:,}")
+
+
 def _read_npz(data: bytes, name: str) -> tuple[dict, dict | None]:
     if not data.startswith(b"PK"):  # an .npz is a zip archive
         raise WeightsError(f"{name}: not an .npz file (it is not a zip archive of arrays)")
     try:
+        _check_npz_sizes(data, name)
         archive = np.load(io.BytesIO(data), allow_pickle=False)
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise WeightsError(f"{name}: a single array, not an .npz archive of named arrays")
         with archive:
             raw = {k: archive[k] for k in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
+    except _ZIP_ERRORS as e:
         if isinstance(e, WeightsError):
             raise
-        raise WeightsError(f"{name}: not a readable .npz file ({e})") from None
+        raise WeightsError(f"{name}: not a readable .npz file ({e or e.__class__.__name__})") from None
     design = None
     if DESIGN_KEY in raw:
         design = _design_json(raw.pop(DESIGN_KEY).tobytes(), name)
@@ -158,7 +196,8 @@ def _read_json(data: bytes, name: str) -> tuple[dict, dict | None]:
         if (not isinstance(shape, list)
                 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)):
             raise WeightsError(f"{name}: {pname} needs a 'shape' of whole numbers")
-        dtype = _FLOAT.get(entry.get("dtype", "float64"))
+        dtype_name = entry.get("dtype", "float64")
+        dtype = _FLOAT.get(dtype_name) if isinstance(dtype_name, str) else None   # [] is unhashable
         if dtype is None:
             raise WeightsError(f"{name}: {pname} has the unknown dtype {entry.get('dtype')!r} "
                                "(use float32 or float64)")
@@ -167,7 +206,7 @@ def _read_json(data: bytes, name: str) -> tuple[dict, dict | None]:
             raise WeightsError(f"{name}: {pname} holds values that are not numbers")
         try:
             arr = np.array(values, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):   # OverflowError: an integer beyond float range
             raise WeightsError(f"{name}: {pname} holds values that are not a table of numbers") from None
         if arr.shape != tuple(shape):
             raise WeightsError(f"{name}: {pname} has values of shape {arr.shape}, but its 'shape' says "
@@ -242,8 +281,22 @@ def _shape(shape) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)
 
 
-def check_weights(expected: dict[str, tuple], loaded: dict) -> None:
-    """Raise WeightsError listing the missing, unexpected and wrong-shape names, if any."""
+def _shape_of(value) -> tuple[int, ...] | None:
+    """The shape of an array (or nested lists); None for a ragged table or a non-array."""
+    try:
+        return _shape(np.shape(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _beyond(value, limit: float) -> bool:
+    arr = np.asarray(value)
+    return arr.dtype.kind in "fiu" and arr.size > 0 and float(np.abs(arr.astype(np.float64)).max()) > limit
+
+
+def check_weights(expected: dict[str, tuple], loaded: dict, dtype=None) -> None:
+    """Raise WeightsError listing the missing, unexpected and wrong-shape names, if any, and
+    (given the network's ``dtype``) the ones holding values beyond its range (1e300 in float32)."""
     problems = []
     missing = [k for k in expected if k not in loaded]
     unexpected = [k for k in loaded if k not in expected]
@@ -251,11 +304,17 @@ def check_weights(expected: dict[str, tuple], loaded: dict) -> None:
         problems.append("missing " + _names(missing))
     if unexpected:
         problems.append("unexpected " + _names(unexpected))
-    wrong = [f"{k} has shape {_shape(np.shape(loaded[k]))}, the design needs {_shape(s)}"
-             for k, s in expected.items() if k in loaded and _shape(np.shape(loaded[k])) != _shape(s)]
+    wrong = [f"{k} has shape {_shape_of(loaded[k])}, the design needs {_shape(s)}"
+             if _shape_of(loaded[k]) is not None else f"{k} is not a table of numbers"
+             for k, s in expected.items() if k in loaded and _shape_of(loaded[k]) != _shape(s)]
     if wrong:
         problems.append("; ".join(wrong[:10]) + (f"; and {len(wrong) - 10} more of the wrong shape"
                                                  if len(wrong) > 10 else ""))
+    if dtype is not None and not problems:
+        big = [k for k in expected if _beyond(loaded[k], float(np.finfo(dtype).max))]
+        if big:
+            problems.append(f"{_names(big)} hold{'s' * (len(big) == 1)} values beyond the range of "
+                            f"{np.dtype(dtype).name}")
     if problems:
         raise WeightsError("the weights do not fit the design: " + "; ".join(problems))
 

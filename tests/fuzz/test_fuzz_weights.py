@@ -1,0 +1,260 @@
+"""Fuzzing the weight loaders: engine.io.weights (load, check), Network.load_parameters, and the
+command line's export and train --weights.
+
+Only WeightsError, ParameterMismatch or GraphError may come out; after a refusal the
+network's parameters are exactly what they were; after a success they are the file's.
+"""
+import io
+import json
+import time
+import tracemalloc
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine import Graph, GraphError, Network
+from engine.io.weights import WeightsError, check_weights, load_weights, load_weights_design, save_weights
+from engine.network import ParameterMismatch
+from tests.fuzz.strategies import EXAMPLES, accepted, count, fuzz_settings
+from tests.fuzz.strategies_data import npz_bytes, parameter_sets, weight_files
+
+XOR = Graph.from_dict(EXAMPLES["xor_neurons"])
+SHAPES = Network(XOR).parameter_shapes()
+REFUSALS = (WeightsError, ParameterMismatch, GraphError)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("weights")
+
+
+def _copy(net: Network) -> dict:
+    return {k: v.copy() for k, v in net.parameters().items()}
+
+
+def _assert_same(net: Network, params: dict) -> None:
+    assert net.parameters().keys() == params.keys()
+    for k, v in params.items():
+        np.testing.assert_array_equal(net.parameters()[k], v)
+
+
+@fuzz_settings(700)
+@given(file=weight_files(SHAPES))
+def test_weight_files_raise_only_weights_errors(folder, file):
+    suffix, data = file
+    path = folder / f"weights{suffix}"
+    path.write_bytes(data)
+    count(loader := f"weights {suffix}: load_weights + check_weights + Network.load_parameters")
+    net = Network(XOR, seed=1)
+    before = _copy(net)
+    try:
+        load_weights_design(path)
+        values = load_weights(path)
+        check_weights(net.parameter_shapes(), values, net.dtype)
+        net.load_parameters(values)
+    except REFUSALS as e:
+        assert str(e)
+        _assert_same(net, before)
+        return
+    assert all(v.dtype in (np.float32, np.float64) and np.isfinite(v).all() for v in values.values())
+    assert all(np.isfinite(v).all() for v in net.parameters().values())
+    _assert_same(net, {k: v.astype(np.float32) for k, v in values.items()})
+    accepted(loader)
+
+
+@fuzz_settings(400)
+@given(params=parameter_sets(SHAPES))
+def test_load_parameters_refuses_what_does_not_fit_and_changes_nothing(params):
+    count(loader := "parameters in memory: Network.load_parameters")
+    net = Network(XOR, seed=1)
+    before = _copy(net)
+    try:
+        net.load_parameters(params)
+    except ParameterMismatch as e:
+        assert str(e)
+        _assert_same(net, before)
+        return
+    assert all(np.isfinite(v).all() for v in net.parameters().values())
+    _assert_same(net, {k: np.asarray(v).astype(np.float32) for k, v in params.items()})
+    accepted(loader)
+
+
+def test_complex_weights_are_refused_by_load_parameters():
+    net = Network(XOR, seed=1)
+    params = {k: v.astype(np.complex128) + 1j for k, v in _copy(net).items()}
+    with pytest.raises(ParameterMismatch):
+        net.load_parameters(params)
+
+
+def test_values_beyond_float32_are_refused_by_a_float32_network():
+    net = Network(XOR, seed=1, dtype="float32")
+    params = {k: v.astype(np.float64) for k, v in _copy(net).items()}
+    params["b:y"][0] = 1e300
+    with pytest.raises(ParameterMismatch):
+        net.load_parameters(params)
+
+
+# ----- the command line --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def design_path(folder):
+    path = folder / "xor.json"
+    XOR.save(path)
+    return path
+
+
+@fuzz_settings(250)
+@given(file=weight_files(SHAPES), command=st.sampled_from(("export", "train")),
+       out=st.sampled_from(("out.npz", "out.json", "out.safetensors", "out.onnx", "out.py")))
+def test_the_command_line_on_fuzzed_weights(folder, design_path, cli, file, command, out):
+    suffix, data = file
+    path = folder / f"cli_weights{suffix}"
+    path.write_bytes(data)
+    count(loader := f"weights {suffix}: main.py {command}")
+    if command == "export":
+        code, _ = cli(["export", design_path, "--weights", path, folder / out])
+    else:
+        code, _ = cli(["train", design_path, "--weights", path, "--data", "xor", "--samples", "16",
+                       "--epochs", "1", "--json"])
+    if code == 0:
+        accepted(loader)
+
+
+# ----- regressions found by the fuzzing, and the promises of docs/formats.md ------------------
+def _npy_claiming(shape, dtype="<f8") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue() + b"\0" * 64
+
+
+@pytest.mark.parametrize("shape", [(10**6, 10**6), (2**31, 4), (10**4, 10**4)])
+def test_an_npz_entry_claiming_more_than_it_holds_is_refused_before_allocating(tmp_path, shape):
+    # numpy allocates what the header claims before reading: 7 TiB was a MemoryError, 800 MB
+    # was allocated and then refused.
+    path = tmp_path / "claims.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("b:y.npy", _npy_claiming(shape))
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(WeightsError,
+                           match=r"claims.npz: the entry 'b:y' is damaged: .*claims [\d,]+ bytes"):
+            load_weights(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000 and time.perf_counter() - started < 1.0
+
+
+def test_a_zip_bomb_is_refused_before_unpacking(tmp_path):
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("b:y.npy", "w", force_zip64=True) as f:
+            f.write(_npy_claiming((60_000_000,))[:-64])
+            chunk = bytes(2**20)
+            for _ in range(460):                # 482 MB of zeros, a few hundred KB packed
+                f.write(chunk)
+    assert path.stat().st_size < 2_000_000
+    with pytest.raises(WeightsError, match="unpacks to more than"):
+        load_weights(path)
+
+
+def test_a_damaged_compressed_npz_is_a_weights_error(tmp_path):
+    data = bytearray(npz_bytes({"b:y": np.arange(1000.0)}, compressed=True))
+    start = data.index(b"b:y.npy") + 40         # inside the deflate stream of the entry
+    data[start:start + 20] = b"\xff" * 20
+    path = tmp_path / "damaged.npz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="damaged.npz"):
+        load_weights(path)
+
+
+def _touch_marker(path):
+    open(path, "w").close()
+
+
+class _Payload:
+    """Unpickling this runs code: what a malicious .npz would do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (_touch_marker, (self.marker,))
+
+
+def test_a_pickle_inside_an_npz_is_never_unpickled(tmp_path):
+    marker = tmp_path / "unpickled"
+    path = tmp_path / "pickle.npz"
+    path.write_bytes(npz_bytes({"b:y": np.array([_Payload(str(marker))], dtype=object)}))
+    with np.load(path, allow_pickle=True) as archive:   # the file really carries the payload
+        archive["b:y"]
+    assert marker.exists()
+    marker.unlink()
+    with pytest.raises(WeightsError, match="pickle"):
+        load_weights(path)
+    assert not marker.exists()
+
+
+def test_an_integer_beyond_float_range_in_json_weights_is_a_weights_error(tmp_path):
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"format": "backprop-studio-weights", "version": 1,
+                                "parameters": [{"name": "b:y", "shape": [1], "values": [10**400]}]}))
+    with pytest.raises(WeightsError, match="b:y holds values that are not a table of numbers"):
+        load_weights(path)
+
+
+@pytest.mark.parametrize("dtype", [[], {}, ["float32"]])
+def test_a_dtype_that_is_not_text_in_json_weights_is_a_weights_error(tmp_path, dtype):
+    path = tmp_path / "dtype.json"
+    path.write_text(json.dumps({"format": "backprop-studio-weights", "version": 1,
+                                "parameters": [{"name": "b:y", "shape": [1], "dtype": dtype, "values": [1]}]}))
+    with pytest.raises(WeightsError, match="b:y has the unknown dtype"):
+        load_weights(path)
+
+
+@pytest.mark.parametrize("command", ["export", "train"])
+def test_weights_beyond_float32_are_one_clear_line_from_the_command_line(tmp_path, cli, command):
+    # A float32 network took 1e300 as inf (and numpy printed an overflow warning besides).
+    XOR.save(tmp_path / "xor.json")
+    params = {k: v.astype(np.float64) for k, v in Network(XOR).parameters().items()}
+    params["W:n1->y"][0, 0] = 1e300
+    params["b:y"] = params["b:y"].astype(np.float32)     # mixed: the export picks float32
+    save_weights(params, tmp_path / "big.npz")
+    argv = (["export", tmp_path / "xor.json", "--weights", tmp_path / "big.npz", tmp_path / "out.npz"]
+            if command == "export" else
+            ["train", tmp_path / "xor.json", "--weights", tmp_path / "big.npz", "--data", "xor", "--json"])
+    assert cli(argv)[0] == 1
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_float64_weights_beyond_float32_are_refused_by_the_onnx_export(tmp_path, cli):
+    XOR.save(tmp_path / "xor.json")
+    params = {k: v.astype(np.float64) for k, v in Network(XOR).parameters().items()}
+    params["W:n1->y"][0, 0] = 1e300     # fine in the float64 network the export builds
+    save_weights(params, tmp_path / "big.npz")
+    assert cli(["export", tmp_path / "xor.json", "--weights", tmp_path / "big.npz", tmp_path / "out.onnx"])[0] == 1
+
+
+def test_check_weights_with_a_dtype_names_values_beyond_its_range():
+    shapes = {"W:x->y": (1, 2), "b:y": (1,)}
+    values = {"W:x->y": np.array([[1e300, 0.0]]), "b:y": np.array([1e39])}
+    check_weights(shapes, values)
+    check_weights(shapes, values, np.float64)
+    with pytest.raises(WeightsError, match="W:x->y, b:y hold values beyond the range of float32"):
+        check_weights(shapes, values, np.float32)
+
+
+def test_check_weights_names_a_ragged_table_instead_of_failing():
+    with pytest.raises(WeightsError, match="b:y is not a table of numbers"):
+        check_weights({"b:y": (2,)}, {"b:y": [[1.0], [1.0, 2.0]]})
+
+
+def test_the_weights_round_trip_still_holds(tmp_path):
+    params = _copy(Network(XOR, seed=3, dtype="float64"))
+    for suffix in (".npz", ".json", ".safetensors"):
+        save_weights(params, tmp_path / f"w{suffix}", design=XOR.to_dict())
+        loaded = load_weights(tmp_path / f"w{suffix}")
+        assert all(np.array_equal(loaded[k], v) and loaded[k].dtype == v.dtype for k, v in params.items())
