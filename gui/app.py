@@ -94,6 +94,12 @@ def run(args: argparse.Namespace) -> int:
         apply_opened_weights_later(window, weights)
     if args.screenshot:
         return take_screenshot(app, window, args.screenshot)
+    from PySide6.QtCore import QTimer
+
+    from gui.autosave import offer_recovery
+    from gui.crash_handler import install_excepthook
+    install_excepthook(lambda: window)
+    QTimer.singleShot(300, lambda: offer_recovery(window))   # once the window is up
     return app.exec()
 
 
@@ -167,5 +173,6 @@ def take_screenshot(app, window, out) -> int:
     app.exec()
     window.removeEventFilter(watcher)
     window.document.undo_stack.setClean()  # nothing to ask about on the way out
+    window.autosave.close()                 # nor to recover
     window.hide()
     return result["code"]

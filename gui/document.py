@@ -66,12 +66,14 @@ class Document(QObject):
     """The design being edited: file path, display name, dirty state, file commands.
 
     ``changed`` fires when the title should change (path, name or dirty state);
-    ``loaded`` after the whole design was replaced (New, Open, an example);
+    ``loaded`` after the whole design was replaced (New, Open, an example); ``saved`` after
+    a save;
     ``message`` carries status-bar text.
     """
 
     changed = Signal()
     loaded = Signal()
+    saved = Signal()
     message = Signal(str)
 
     def __init__(self, graph: Graph, undo_stack: QUndoStack, parent: QWidget | None = None):
@@ -186,6 +188,7 @@ class Document(QObject):
             return False
         self.undo_stack.setClean()
         self.add_recent(path)
+        self.saved.emit()
         self.changed.emit()
         self.message.emit(f"Saved {path}")
         return True

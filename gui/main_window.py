@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self.toolbar = build_toolbar(self, self.actions_by_name)
         from gui.export_actions import install_export_actions
         install_export_actions(self)
+        from gui.autosave import Autosave
+        self.autosave = Autosave(self)
         self._place_count = 0
         self._last_place: QPointF | None = None
 
@@ -238,5 +240,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_settings()
+        self.autosave.close()           # a clean exit: nothing to recover next time
         self.training.shutdown()
         event.accept()

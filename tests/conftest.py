@@ -1,10 +1,13 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 # Before any Qt import: tests never need a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Autosaves of the windows tests open never land in the user's data folder.
+os.environ["BACKPROP_STUDIO_DATA"] = tempfile.mkdtemp(prefix="backprop-studio-test-data-")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 

@@ -7,9 +7,10 @@ from gui.document import SETTINGS_ENV
 
 @pytest.fixture(autouse=True)
 def settings_file(tmp_path, monkeypatch):
-    """Every test gets its own QSettings file, never the user's."""
+    """Every test gets its own QSettings file and data folder (autosaves), never the user's."""
     path = tmp_path / "settings.ini"
     monkeypatch.setenv(SETTINGS_ENV, str(path))
+    monkeypatch.setenv("BACKPROP_STUDIO_DATA", str(tmp_path / "data"))
     return path
 
 
@@ -30,4 +31,5 @@ def main_window(qtbot, boxes):
     w = MainWindow()
     qtbot.addWidget(w)
     yield w
+    w.autosave.close()
     w.training.shutdown()

@@ -1,0 +1,265 @@
+"""Autosave and crash recovery: the open design and its weights, kept in the user's data folder.
+
+Each running app owns a slot, ``<data>/autosave/<pid>-<start>/``, holding ``lock.json``
+(the owner's process id and start time), ``design.json`` (the design with its training
+settings), ``weights.npz`` (the trained weights, when there is a network) and
+``info.json`` (the file it came from, its name, when it was saved). A few seconds after
+a change, and every half minute while training moves the weights, the slot is written
+(atomically, file by file); it is emptied when nothing is unsaved and removed on a
+clean exit. A slot whose owner no longer runs is what a crash or a kill left behind:
+the next start offers to restore it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox
+
+from engine import Graph, GraphError
+from engine.io.atomic import atomic_write
+from engine.io.onnx_export import expected_shapes
+from engine.io.weights import WeightsError, check_weights, load_weights, save_weights
+from gui.document import APP_NAME
+
+DATA_ENV = "BACKPROP_STUDIO_DATA"   # overrides the data folder (tests, portable installs)
+DELAY_MS = 3000                     # after the last change
+TRAINING_INTERVAL_MS = 30000        # while training changes the weights
+LOCK, DESIGN, WEIGHTS, INFO = "lock.json", "design.json", "weights.npz", "info.json"
+
+
+def data_dir() -> Path:
+    """The user's data folder for the app (platformdirs), or $BACKPROP_STUDIO_DATA."""
+    override = os.environ.get(DATA_ENV)
+    if override:
+        return Path(override)
+    import platformdirs
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def autosave_root() -> Path:
+    return data_dir() / "autosave"
+
+
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _running(lock: dict) -> bool:
+    pid = lock.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:            # exists, owned by someone else
+        pass
+    start = lock.get("start")
+    return start is None or _process_start(pid) in (None, start)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass
+class Recovery:
+    """An autosave left by an app that did not close cleanly."""
+    slot: Path
+    name: str
+    path: str | None
+    saved_at: float
+    has_weights: bool
+
+    def load(self) -> tuple[Graph, dict | None, str | None]:
+        """(design, weights or None, why the weights were dropped or None); GraphError if unreadable."""
+        graph = Graph.load(self.slot / DESIGN)
+        if not self.has_weights:
+            return graph, None, None
+        try:
+            params = load_weights(self.slot / WEIGHTS)
+            check_weights(expected_shapes(graph), params)
+        except WeightsError as e:
+            return graph, None, str(e)
+        return graph, params, None
+
+    def discard(self) -> None:
+        shutil.rmtree(self.slot, ignore_errors=True)
+
+
+def pending_recoveries() -> list[Recovery]:
+    """Autosaves of apps no longer running, newest first; empty leftovers are removed."""
+    root = autosave_root()
+    if not root.is_dir():
+        return []
+    found = []
+    for slot in root.iterdir():
+        if not slot.is_dir() or _running(_read_json(slot / LOCK)):
+            continue
+        if not (slot / DESIGN).is_file():
+            shutil.rmtree(slot, ignore_errors=True)
+            continue
+        info = _read_json(slot / INFO)
+        saved_at = info.get("saved_at")
+        if not isinstance(saved_at, (int, float)):
+            saved_at = (slot / DESIGN).stat().st_mtime
+        path = info.get("path") if isinstance(info.get("path"), str) else None
+        name = info.get("name") if isinstance(info.get("name"), str) else "Untitled"
+        found.append(Recovery(slot, name, path, float(saved_at), (slot / WEIGHTS).is_file()))
+    return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+class Autosave(QObject):
+    """Keeps ``window``'s design and weights in this app's autosave slot; ``saved`` after each write."""
+
+    saved = Signal(str)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.slot = autosave_root() / f"{os.getpid()}-{int(time.time() * 1000)}"
+        self._clean_step = 0        # the training step when the design was last saved or opened
+        self._saved_step = -1
+        self._closed = False
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(DELAY_MS)
+        self.timer.timeout.connect(self.save_now)
+        self.training_timer = QTimer(self)
+        self.training_timer.setInterval(TRAINING_INTERVAL_MS)
+        self.training_timer.timeout.connect(self._while_training)
+        self.training_timer.start()
+        window.graph.events.changed.connect(self.schedule)
+        window.undo_stack.indexChanged.connect(self.schedule)
+        window.document.changed.connect(self.schedule)
+        window.document.loaded.connect(self._mark_clean)
+        window.document.saved.connect(self._mark_clean)
+
+    # ----- state --------------------------------------------------------------
+    def _step(self) -> int:
+        latest = getattr(self.window.training, "latest", None)
+        return int(latest.get("step", 0)) if latest else 0
+
+    def needed(self) -> bool:
+        """Something would be lost in a crash: unsaved edits, or training since the last save."""
+        return self.window.document.is_dirty() or self._step() != self._clean_step
+
+    def _mark_clean(self, *_args) -> None:
+        self._clean_step = self._step()
+        self.schedule()
+
+    def schedule(self, *_args) -> None:
+        if not self._closed:
+            self.timer.start()
+
+    def _while_training(self) -> None:
+        if self._step() != self._saved_step:
+            self.save_now()
+
+    # ----- writing ------------------------------------------------------------------
+    def save_now(self) -> bool:
+        """Write the slot now (or empty it when nothing is unsaved); False if writing failed."""
+        self.timer.stop()
+        if self._closed:
+            return False
+        if not self.needed():
+            self.clear()
+            return True
+        doc, net = self.window.document, self.window.training.net
+        try:
+            self.slot.mkdir(parents=True, exist_ok=True)
+            lock = self.slot / LOCK
+            if not lock.is_file():
+                with atomic_write(lock, "w") as f:
+                    json.dump({"pid": os.getpid(), "start": _process_start(os.getpid())}, f)
+            self.window.graph.save(self.slot / DESIGN)
+            if net is not None and net.parameter_shapes() == expected_shapes(self.window.graph):
+                save_weights(net.parameters(), self.slot / WEIGHTS)
+            else:
+                (self.slot / WEIGHTS).unlink(missing_ok=True)
+            with atomic_write(self.slot / INFO, "w") as f:
+                json.dump({"name": doc.name, "path": str(doc.path) if doc.path else None,
+                           "saved_at": time.time()}, f)
+        except (OSError, GraphError, WeightsError, ValueError) as e:
+            self.window.show_message(f"Autosave failed: {e}")
+            return False
+        self._saved_step = self._step()
+        self.saved.emit(str(self.slot))
+        return True
+
+    def clear(self) -> None:
+        """Remove this app's autosave (nothing is unsaved, or the app closes cleanly)."""
+        shutil.rmtree(self.slot, ignore_errors=True)
+
+    def close(self) -> None:
+        """A clean exit: stop and remove the slot."""
+        self._closed = True
+        self.timer.stop()
+        self.training_timer.stop()
+        self.clear()
+
+
+# ----- recovery at start --------------------------------------------------------------
+def offer_recovery(window) -> bool:
+    """Ask to restore the newest autosave a crash left; True if a design was restored."""
+    recoveries = pending_recoveries()
+    if not recoveries:
+        return False
+    rec = recoveries[0]
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rec.saved_at))
+    where = f" ({rec.path})" if rec.path else ""
+    more = (f"\n\n{len(recoveries) - 1} older autosave(s) will be offered next time."
+            if len(recoveries) > 1 else "")
+    box = QMessageBox(QMessageBox.Question, "Restore unsaved work?",
+                      f"{APP_NAME} did not close normally last time. An autosaved copy of "
+                      f"“{rec.name}”{where} from {when} was found"
+                      f"{', with its trained weights' if rec.has_weights else ''}.\n\n"
+                      f"Restore it?{more}", parent=window)
+    restore = box.addButton("Restore", QMessageBox.AcceptRole)
+    discard = box.addButton("Discard", QMessageBox.DestructiveRole)
+    box.addButton("Not now", QMessageBox.RejectRole)
+    box.setDefaultButton(restore)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is discard:
+        rec.discard()
+        window.show_message(f"Discarded the autosave of {rec.name}")
+        return False
+    if clicked is not restore:
+        return False
+    return restore_recovery(window, rec)
+
+
+def restore_recovery(window, rec: Recovery) -> bool:
+    """Make ``rec`` the window's design (marked unsaved) with its weights; drop the slot."""
+    try:
+        graph, params, dropped = rec.load()
+    except GraphError as e:
+        QMessageBox.warning(window, "Cannot restore", f"The autosave could not be read.\n\n{e}")
+        return False
+    base = rec.name[:-len(" (recovered)")] if rec.name.endswith(" (recovered)") else rec.name
+    window.document.replace_design(graph, None, f"{base} (recovered)")
+    window.document.mark_modified()
+    if params is not None:
+        from gui.export_actions import apply_opened_weights_later
+        apply_opened_weights_later(window, params)
+    rec.discard()
+    note = f" (its weights were not: {dropped})" if dropped else ""
+    window.show_message(f"Restored the autosave of {rec.name}{note}: save it to keep it")
+    return True

@@ -1,0 +1,187 @@
+"""Autosave of the open design and weights, recovery after a crash, atomic explicit saves."""
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from engine import Graph
+from engine.io.weights import load_weights
+from gui.autosave import DESIGN, WEIGHTS, Autosave, offer_recovery, pending_recoveries
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def add_branch(g, node_id: str, size: int) -> None:
+    """A layer from the input to the output: the design stays trainable."""
+    g.add_node("hidden", size, "tanh", id=node_id, position=(40, 300))
+    g.connect(g.input_node().id, node_id)
+    g.connect(node_id, g.output_node().id)
+
+
+def _edit(window, size=3):
+    return window.push_edit("Add a layer", lambda g: add_branch(g, f"branch{size}", size))
+
+
+def _wait_for_network(qtbot, window):
+    qtbot.waitUntil(lambda: window.training.net is not None, timeout=5000)
+
+
+def test_a_change_is_autosaved_within_seconds_and_reads_back(main_window, qtbot):
+    w = main_window
+    _wait_for_network(qtbot, w)
+    w.autosave.timer.setInterval(50)
+    with qtbot.waitSignal(w.autosave.saved, timeout=3000):
+        _edit(w)
+    slot = w.autosave.slot
+    assert Graph.load(slot / DESIGN).same_design(w.graph)
+    w.training.reload(keep_weights=True)
+    assert w.autosave.save_now()
+    saved = load_weights(slot / WEIGHTS)
+    params = w.training.net.parameters()
+    assert saved.keys() == params.keys()
+    for k, v in params.items():
+        np.testing.assert_array_equal(saved[k], v)
+    assert pending_recoveries() == []          # this app is running: not a crash
+
+
+def test_a_clean_save_and_a_clean_exit_remove_the_autosave(main_window, tmp_path, boxes):
+    w = main_window
+    _edit(w)
+    assert w.autosave.save_now() and (w.autosave.slot / DESIGN).is_file()
+    assert w.document.save_as(tmp_path / "mine.json")
+    w.autosave.save_now()
+    assert not w.autosave.slot.exists()
+    _edit(w, 4)
+    w.autosave.save_now()
+    assert w.autosave.slot.exists()
+    boxes["answer"] = QMessageBox.Discard
+    assert w.close()
+    assert not w.autosave.slot.exists()
+    assert pending_recoveries() == []
+
+
+CRASHING_APP = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {root!r})
+    from PySide6.QtWidgets import QApplication
+    from engine.io.weights import save_weights
+    from gui.main_window import MainWindow
+
+    if __name__ == "__main__":
+        app = QApplication([])
+        window = MainWindow(restore_settings=False)
+        while window.training.net is None:
+            app.processEvents()
+        def add_branch(g):
+            g.add_node("hidden", 5, "relu", id="extra")
+            g.connect(g.input_node().id, "extra")
+            g.connect("extra", g.output_node().id)
+        window.push_edit("Add a layer", add_branch)
+        window.training.reload(keep_weights=True)
+        window.training.net.parameters()["b:extra"][...] = 0.25   # weights of this session
+        assert window.autosave.save_now()
+        window.graph.save({expected!r})
+        save_weights(window.training.net.parameters(), {weights!r})
+        os._exit(3)                      # killed: no clean exit, the autosave stays
+""")
+
+
+def _crash_an_app(tmp_path):
+    expected, weights = tmp_path / "expected.json", tmp_path / "expected.npz"
+    script = tmp_path / "crash.py"
+    script.write_text(CRASHING_APP.format(root=str(ROOT), expected=str(expected),
+                                          weights=str(weights)))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 3, run.stderr
+    return Graph.load(expected), load_weights(weights)
+
+
+def _answer(monkeypatch, text):
+    """The recovery question is answered with the button labelled ``text``."""
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: 0)
+    monkeypatch.setattr(QMessageBox, "clickedButton",
+                        lambda self: next(b for b in self.buttons() if b.text() == text))
+
+
+def test_after_a_crash_the_next_start_restores_design_and_weights(main_window, qtbot, tmp_path,
+                                                                  monkeypatch):
+    expected, weights = _crash_an_app(tmp_path)
+    recoveries = pending_recoveries()
+    assert len(recoveries) == 1 and recoveries[0].has_weights
+    w = main_window
+    _wait_for_network(qtbot, w)
+    assert not w.graph.same_design(expected)
+    _answer(monkeypatch, "Restore")
+    assert offer_recovery(w)
+    assert w.graph.same_design(expected)
+    assert "(recovered)" in w.document.name and w.document.is_dirty()
+    assert w.windowTitle().startswith(w.document.name + "*")
+    qtbot.waitUntil(lambda: w.training.net is not None and "b:extra" in w.training.net.parameters()
+                    and w.training.net.parameters()["b:extra"][0] == 0.25, timeout=5000)
+    for k, v in weights.items():
+        np.testing.assert_array_equal(w.training.net.parameters()[k], v)
+    assert pending_recoveries() == []          # restored: the old slot is gone
+
+
+def test_discard_removes_the_autosave_and_keeps_the_design(main_window, tmp_path, monkeypatch):
+    _crash_an_app(tmp_path)
+    w = main_window
+    before = w.graph.copy()
+    _answer(monkeypatch, "Discard")
+    assert not offer_recovery(w)
+    assert w.graph.same_design(before)
+    assert pending_recoveries() == []
+
+
+def test_not_now_keeps_it_for_next_time(main_window, tmp_path, monkeypatch):
+    _crash_an_app(tmp_path)
+    _answer(monkeypatch, "Not now")
+    assert not offer_recovery(main_window)
+    assert len(pending_recoveries()) == 1
+
+
+def test_a_corrupt_autosave_is_refused_with_a_message(main_window, tmp_path, monkeypatch, boxes):
+    _crash_an_app(tmp_path)
+    (pending_recoveries()[0].slot / DESIGN).write_text("{ not json")
+    before = main_window.graph.copy()
+    _answer(monkeypatch, "Restore")
+    assert not offer_recovery(main_window)
+    assert boxes["warning"] and "could not be read" in boxes["warning"][0][2]
+    assert main_window.graph.same_design(before)
+
+
+def test_a_slot_of_a_running_app_is_never_offered(main_window, qtbot):
+    other = Autosave(main_window)              # a second "instance" in this live process
+    _edit(main_window)
+    assert other.save_now() and main_window.autosave.save_now()
+    assert pending_recoveries() == []
+    other.close()
+
+
+# ----- explicit saves are atomic ------------------------------------------------------------
+@pytest.mark.parametrize("failing", ["os.replace", "os.fsync"])
+def test_a_save_that_fails_midway_leaves_the_previous_file_intact(main_window, tmp_path, boxes,
+                                                                  monkeypatch, failing):
+    w = main_window
+    path = tmp_path / "design.json"
+    assert w.document.save_as(path)
+    before = path.read_bytes()
+    _edit(w)
+
+    def fail(*_a, **_k):
+        raise OSError(28, "No space left on device")
+    import engine.io.atomic as atomic
+    with monkeypatch.context() as m:
+        m.setattr(atomic.os, failing.split(".")[1], fail)
+        assert not w.document.save()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert boxes["warning"] and "No space left" in boxes["warning"][-1][2]
+    assert w.document.is_dirty()
