@@ -99,7 +99,8 @@ def graph_from_dict(data) -> Graph:
     if not isinstance(settings, dict):
         raise GraphError("the design's field 'settings' must be an object")
     graph.settings = settings
-    graph.check_loss()
+    # A loss that does not fit the output yet is a design in progress, like an unconnected
+    # node: it loads (the app saved it), and training says what to change.
     return graph
 
 
