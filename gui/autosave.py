@@ -136,6 +136,7 @@ class Autosave(QObject):
         self.slot = autosave_root() / f"{os.getpid()}-{int(time.time() * 1000)}"
         self._clean_step = 0        # the training step when the design was last saved or opened
         self._saved_step = -1
+        self._weights_changed = False   # weights loaded from outside (Import Weights) since then
         self._closed = False
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -157,11 +158,18 @@ class Autosave(QObject):
         return int(latest.get("step", 0)) if latest else 0
 
     def needed(self) -> bool:
-        """Something would be lost in a crash: unsaved edits, or training since the last save."""
-        return self.window.document.is_dirty() or self._step() != self._clean_step
+        """Something would be lost in a crash: unsaved edits, training or imported weights."""
+        return (self.window.document.is_dirty() or self._weights_changed
+                or self._step() != self._clean_step)
 
     def _mark_clean(self, *_args) -> None:
         self._clean_step = self._step()
+        self._weights_changed = False
+        self.schedule()
+
+    def note_weights_changed(self) -> None:
+        """The network's weights were replaced without an edit (Import Weights): keep them too."""
+        self._weights_changed = True
         self.schedule()
 
     def schedule(self, *_args) -> None:
@@ -210,6 +218,7 @@ class Autosave(QObject):
     def close(self) -> None:
         """A clean exit: stop and remove the slot."""
         self._closed = True
+        self.window.graph.events.changed.disconnect(self.schedule)
         self.timer.stop()
         self.training_timer.stop()
         self.clear()

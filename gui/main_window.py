@@ -85,7 +85,8 @@ class MainWindow(QMainWindow):
     def _make_unsubscribe(self):
         """A callback that stops the window's views following a Graph that may outlive them."""
         graph, scene, on_changed = self.graph, self.scene, self._on_graph_changed
-        followers = [on_changed, self.training._on_graph_changed, self.replay._on_graph_changed]
+        followers = [on_changed, self.training._on_graph_changed, self.replay._on_graph_changed,
+                     self.autosave.schedule]
 
         def unsubscribe(*_):
             for callback in followers:
