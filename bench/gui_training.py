@@ -27,6 +27,8 @@ def measure_gui(design: Path, seconds: float) -> dict:
 
     from gui.main_window import MainWindow
 
+    import tempfile   # autosaves of a benchmark never reach the user's data folder
+    os.environ["BACKPROP_STUDIO_DATA"] = tempfile.mkdtemp(prefix="backprop-bench-")
     app = QApplication.instance() or QApplication([])
     window = MainWindow(restore_settings=False)
     window.resize(1600, 1000)

@@ -355,6 +355,7 @@ class ExportActions:
         except (OSError, ValueError) as e:
             _warn(w, "Cannot import weights", f"{path.name} was not loaded; nothing changed.\n\n{_reason(e)}")
             return None
+        w.autosave.note_weights_changed()       # not an edit, but lost in a crash all the same
         w.show_message(f"Imported the weights from {path} ({_size(params):,} parameters)")
         return path
 

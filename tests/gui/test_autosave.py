@@ -65,6 +65,36 @@ def test_a_clean_save_and_a_clean_exit_remove_the_autosave(main_window, tmp_path
     assert pending_recoveries() == []
 
 
+
+def test_training_since_the_last_save_is_autosaved_with_its_weights(main_window, qtbot):
+    w = main_window
+    _wait_for_network(qtbot, w)
+    assert not w.document.is_dirty() and not w.autosave.needed()
+    w.training.step()                          # one step in the worker: new weights, design clean
+    qtbot.waitUntil(lambda: w.training.latest is not None and w.training.latest["step"] >= 1,
+                    timeout=20000)
+    assert w.autosave.needed()
+    w.autosave._while_training()               # the half-minute timer's slot
+    saved = load_weights(w.autosave.slot / WEIGHTS)
+    for k, v in w.training.net.parameters().items():
+        np.testing.assert_array_equal(saved[k], v)
+
+
+def test_imported_weights_count_as_unsaved_until_a_clean_save(main_window, qtbot, tmp_path):
+    from gui.export_actions import apply_parameters
+    w = main_window
+    _wait_for_network(qtbot, w)
+    params = {k: np.full_like(v, 0.125) for k, v in w.training.net.parameters().items()}
+    apply_parameters(w, params)
+    w.autosave.note_weights_changed()          # what File > Import Weights calls after loading
+    assert w.autosave.needed() and w.autosave.save_now()
+    saved = load_weights(w.autosave.slot / WEIGHTS)
+    assert all(np.all(saved[k] == 0.125) for k in params)
+    assert w.document.save_as(tmp_path / "clean.json")
+    assert not w.autosave.needed()
+    w.autosave.save_now()
+    assert not w.autosave.slot.exists()
+
 CRASHING_APP = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {root!r})
@@ -164,6 +194,39 @@ def test_a_slot_of_a_running_app_is_never_offered(main_window, qtbot):
     assert pending_recoveries() == []
     other.close()
 
+
+
+LIVE_APP = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from PySide6.QtWidgets import QApplication
+    from gui.main_window import MainWindow
+
+    if __name__ == "__main__":
+        app = QApplication([])
+        window = MainWindow(restore_settings=False)
+        window.push_edit("Add", lambda g: g.add_node("hidden", 2, "relu", id="live"))
+        assert window.autosave.save_now()
+        print("saved", flush=True)
+        sys.stdin.readline()             # runs until killed
+""")
+
+
+def test_another_running_instance_is_not_offered_until_it_is_killed(tmp_path):
+    import signal
+    script = tmp_path / "live.py"
+    script.write_text(LIVE_APP.format(root=str(ROOT)))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "saved"
+        assert pending_recoveries() == []      # its owner runs: not a crash
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    recoveries = pending_recoveries()
+    assert len(recoveries) == 1 and "live" in recoveries[0].load()[0].nodes
 
 # ----- explicit saves are atomic ------------------------------------------------------------
 @pytest.mark.parametrize("failing", ["os.replace", "os.fsync"])
