@@ -1,6 +1,7 @@
 """A tiny Qt-free event: the engine's way to tell views that something changed."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Callable
 
 
@@ -37,6 +38,11 @@ class GraphEvents:
     Arguments: node_added(node), node_removed(node), node_changed(node),
     node_moved(node), connection_added(conn), connection_removed(conn),
     mask_changed(conn), loss_changed(loss), reset() after a whole-graph load.
+
+    Changes made inside ``batch()`` (an undo, an edit, opening a design) are emitted
+    as they happen, and ``settled`` follows once the outermost batch ends: a view that
+    costs much to refresh marks itself stale while ``batching`` and refreshes then,
+    once, instead of a thousand times for a thousand-node design.
     """
 
     NAMES = ("node_added", "node_removed", "node_changed", "node_moved",
@@ -47,3 +53,20 @@ class GraphEvents:
         for name in self.NAMES:
             setattr(self, name, Event(name))
         self.changed = Event("changed")  # any of the above, with its name first
+        self.settled = Event("settled")  # a batch of changes ended
+        self._depth = 0
+
+    @property
+    def batching(self) -> bool:
+        return self._depth > 0
+
+    @contextmanager
+    def batch(self):
+        """Group the changes made inside; ``settled`` is emitted when the outermost group ends."""
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self.settled.emit()

@@ -376,7 +376,11 @@ class Graph:
                 "connections": {k: c.copy() for k, c in self.connections.items()}}
 
     def restore(self, snap: dict) -> None:
-        """Make the design equal to ``snap``, emitting only the changes."""
+        """Make the design equal to ``snap``, emitting only the changes (as one batch)."""
+        with self.events.batch():
+            self._restore(snap)
+
+    def _restore(self, snap: dict) -> None:
         target_nodes, target_conns = snap["nodes"], snap["connections"]
         for key in [k for k in self.connections if k not in target_conns]:
             self.disconnect(*key)

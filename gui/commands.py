@@ -28,7 +28,8 @@ class GraphEdit(QUndoCommand):
         if self._after is None:
             self._before = self.graph.snapshot()
             try:
-                self._edit(self.graph)
+                with self.graph.events.batch():
+                    self._edit(self.graph)
             except Exception:
                 self.graph.restore(self._before)  # a half-done edit leaves nothing behind
                 raise

@@ -10,6 +10,8 @@ The item sits at the scene origin, so its coordinates are scene coordinates.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -251,7 +253,7 @@ class ConnectionItem(QGraphicsItem):
         if mag is None:
             chosen = np.empty(0, np.intp) if self.is_lod() else np.arange(m)
             bins = np.zeros(len(chosen), np.intp)
-            self._pens = [_pen(colormap.GREY)]
+            self._pens = _grey_pens()
         else:
             if self.is_lod() and m > TOP_K:
                 chosen = np.argpartition(-mag, TOP_K - 1)[:TOP_K]
@@ -264,7 +266,7 @@ class ConnectionItem(QGraphicsItem):
                 self._pens = _weight_pens()
             else:
                 bins = colormap.log_bins(mag[chosen], self._scale)
-                self._pens = [_pen(c) for c in colormap.sequential()]
+                self._pens = _gradient_pens()
         order = np.argsort(bins, kind="stable")
         self.drawn = chosen[order]
         self.drawn_bins = bins[order]
@@ -360,7 +362,20 @@ class ConnectionItem(QGraphicsItem):
         self.update()
 
 
-def _weight_pens() -> list[QPen]:
+@lru_cache(maxsize=1)
+def _grey_pens() -> tuple[QPen, ...]:
+    return (_pen(colormap.GREY),)
+
+
+@lru_cache(maxsize=1)
+def _gradient_pens() -> tuple[QPen, ...]:
+    """Pens for "gradient" mode, one per magnitude bin (shared: a design of a thousand
+    connections rebuilt 32 pens for each of them on every snapshot)."""
+    return tuple(_pen(c) for c in colormap.sequential())
+
+
+@lru_cache(maxsize=1)
+def _weight_pens() -> tuple[QPen, ...]:
     """Pens for "weight" mode: index 2·level + (w > 0); colour by sign, width by |w|."""
     colors = colormap.diverging(2 * WEIGHT_LEVELS + 1)
     pens = []
@@ -369,4 +384,4 @@ def _weight_pens() -> list[QPen]:
         for positive in (False, True):
             k = WEIGHT_LEVELS + (level + 1) * (1 if positive else -1)
             pens.append(_pen(colors[k], width))
-    return pens
+    return tuple(pens)

@@ -82,7 +82,7 @@ class CanvasScene(SceneInteractions, QGraphicsScene):
         self.addItem(item)
         if self._neuron_values is not None:
             self.set_neuron_values(self._neuron_values)
-        self._grow_scene_rect()
+        self._grow_scene_rect(item)
 
     def _on_node_removed(self, node) -> None:
         item = self.node_items.pop(node.id)
@@ -99,7 +99,7 @@ class CanvasScene(SceneInteractions, QGraphicsScene):
         self._check_edge()
         if self._neuron_values is not None:
             self.set_neuron_values(self._neuron_values)
-        self._grow_scene_rect()
+        self._grow_scene_rect(item)
 
     def _on_node_moved(self, node) -> None:
         item = self.node_items[node.id]
@@ -108,7 +108,7 @@ class CanvasScene(SceneInteractions, QGraphicsScene):
             item.setPos(*node.position)
             for conn_item in item.connections:
                 conn_item.refine()
-        self._grow_scene_rect()
+        self._grow_scene_rect(item)
 
     def _on_connection_added(self, conn) -> None:
         item = ConnectionItem(self.node_items[conn.src], self.node_items[conn.dst], conn.mask)
@@ -129,8 +129,10 @@ class CanvasScene(SceneInteractions, QGraphicsScene):
         self.connection_items[conn.pair].set_mask(conn.mask)
         self._check_edge()
 
-    def _grow_scene_rect(self) -> None:
-        rect = self.itemsBoundingRect().adjusted(-SCENE_MARGIN, -SCENE_MARGIN,
+    def _grow_scene_rect(self, item) -> None:
+        """Take in a node where it now is (its edges lie between nodes); one node, not the
+        whole scene, so that adding a thousand nodes stays linear."""
+        rect = item.sceneBoundingRect().adjusted(-SCENE_MARGIN, -SCENE_MARGIN,
                                                  SCENE_MARGIN, SCENE_MARGIN)
         self.setSceneRect(self.sceneRect().united(rect))
 

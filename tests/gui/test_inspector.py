@@ -206,3 +206,29 @@ def test_keys_typed_in_the_inspector_stay_there(window):
     assert "h1" not in window.graph.nodes
     QTest.keyClick(window.view, Qt.Key_Z, Qt.ControlModifier)
     assert "h1" in window.graph.nodes
+
+
+def test_opening_or_undoing_a_big_design_refreshes_the_inspector_and_summary_once(window, monkeypatch):
+    from engine import Graph
+    big = Graph("mse")
+    big.add_node("input", 2, id="x")
+    prev = "x"
+    for i in range(300):
+        big.add_node("hidden", 1, "tanh", id=f"h{i}")
+        big.connect(prev, f"h{i}")
+        prev = f"h{i}"
+    big.add_node("output", 1, "linear", id="y")
+    big.connect(prev, "y")
+    ins = select(window)
+    refreshes, summaries = [], []
+    refresh, summary = ins.refresh, window._update_summary
+    monkeypatch.setattr(ins, "refresh", lambda: (refreshes.append(1), refresh()))
+    monkeypatch.setattr(window, "_update_summary", lambda: (summaries.append(1), summary()))
+    window.document.replace_design(big, None, "chain")      # ~600 changes
+    # A few (the old design goes, the new one comes, the selection clears), not one per change.
+    assert len(refreshes) <= 5 and len(summaries) <= 3
+    assert ins.nodes_label.text() == "302" and "302 nodes" in window.summary_label.text()
+    refreshes.clear()
+    window.push_edit("Delete h5", lambda g: g.remove_node("h5"))
+    window.undo_stack.undo()
+    assert len(refreshes) == 2 and ins.nodes_label.text() == "302"
