@@ -3,6 +3,10 @@
 On a log axis, vanishing gradients (a deep sigmoid stack: the early connections
 sink decade after decade) and exploding ones show at a glance. One persistent
 curve per connection, stored in the same bounded ``Series`` as the loss plot.
+A design with more than ``MAX_CURVES`` connections (a chain of 1,000 neurons) shows
+that many, evenly spaced through its connection order, first and last included: a
+legend of a thousand entries took pyqtgraph half a minute to lay out, and a
+thousand curves are unreadable anyway.
 """
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .plots import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, Series, make_curve, make_plot_widget
 
-FLOW_CAP = 200_000     # points per connection (one per snapshot: ~1.8 h at 30 Hz before halving)
+FLOW_CAP = 20_000      # points per connection (one per snapshot: ~11 min at 30 Hz before halving)
+MAX_CURVES = 10        # connections drawn at most: one colour of the palette each
 # Tableau 10: distinct hues that stay readable on white.
 PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
@@ -40,6 +45,8 @@ class GradientFlowPlot(QWidget):
         self.series: dict[str, Series] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._colors: dict[str, int] = {}
+        self.connection_count = 0      # connections of the design, shown or not
+        self.vanished = 0              # shown connections whose latest gradient is 0
         self.widget = make_plot_widget()
         self.plot = self.widget.getPlotItem()
         self.plot.setLogMode(y=True)
@@ -55,8 +62,10 @@ class GradientFlowPlot(QWidget):
         layout.addWidget(self.widget)
 
     def set_connections(self, keys: list[str]) -> None:
-        """Show exactly these connections ("src->dst"); others' curves and history go."""
-        keep = list(dict.fromkeys(keys))
+        """Show these connections ("src->dst"), at most MAX_CURVES of them evenly spaced;
+        others' curves and history go."""
+        keep = shown_connections(list(dict.fromkeys(keys)))
+        self.connection_count = len(dict.fromkeys(keys))
         for key in [k for k in self.curves if k not in keep]:
             self.plot.removeItem(self.curves.pop(key))
             del self.series[key], self._colors[key]
@@ -66,10 +75,13 @@ class GradientFlowPlot(QWidget):
         self._fit_legend()
 
     def add(self, step: int, norms: dict[str, float]) -> None:
-        """One snapshot's gradient norms; an unknown connection gets a curve of its own."""
+        """One snapshot's gradient norms; an unknown connection gets a curve of its own
+        while fewer than MAX_CURVES are shown (else it is left out)."""
         added = halved = False
         for key, value in norms.items():
             if key not in self.series:
+                if len(self.series) >= MAX_CURVES:
+                    continue
                 self._add_curve(key)
                 added = True
             value = float(value)
@@ -78,7 +90,9 @@ class GradientFlowPlot(QWidget):
             # Zero or non-finite cannot sit on a log axis: a gap in the curve.
             series.append(float(step), value if value > 0 and math.isfinite(value) else math.nan)
             halved |= series.stride != stride
-        if added:
+        vanished = sum(1 for key in self.series if norms.get(key, 1.0) == 0)
+        if added or vanished != self.vanished:
+            self.vanished = vanished
             self._fit_legend()
         self._redraw.schedule()
         if halved:      # halved in place: redraw before a repaint reads the curves' stale views
@@ -88,6 +102,8 @@ class GradientFlowPlot(QWidget):
         """Forget the history (curves stay, empty)."""
         for s in self.series.values():
             s.clear()
+        self.vanished = 0
+        self._fit_legend()
         self._redraw.schedule()
         self.flush()
         self.plot.enableAutoRange()
@@ -109,4 +125,22 @@ class GradientFlowPlot(QWidget):
         self.curves[key] = make_curve(self.plot, connection_color(index), connection_label(key), 1.8)
 
     def _fit_legend(self) -> None:
-        self.legend.setColumnCount(1 if len(self.curves) <= 6 else 2 if len(self.curves) <= 14 else 3)
+        self.legend.setColumnCount(max(1, math.ceil(len(self.curves) / 3)))   # three rows at most
+        parts = []
+        if self.connection_count > len(self.curves):
+            parts.append(f"{len(self.curves)} of {self.connection_count} connections, evenly spaced")
+        if self.vanished:
+            parts.append(f"{self.vanished} with a gradient of exactly 0 (vanished: "
+                         "a log axis cannot draw it)")
+        self.plot.setTitle("; ".join(parts) or None, size="8pt", color=AXIS_COLOR)
+
+
+def shown_connections(keys: list[str], limit: int = MAX_CURVES) -> list[str]:
+    """All of ``keys`` if there are at most ``limit``, else ``limit`` of them evenly spaced
+    (the first and the last included), in their order."""
+    n = len(keys)
+    if n <= limit:
+        return list(keys)
+    if limit == 1:
+        return [keys[0]]
+    return [keys[round(i * (n - 1) / (limit - 1))] for i in range(limit)]

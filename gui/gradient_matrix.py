@@ -5,6 +5,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+FLOOR = 1e-12       # magnitudes below this are drawn as this (the darkest colour)
+
 
 class GradientMatrixView(QWidget):
     """Heat map of log10 |dL/dW| for one connection, with its scale in the caption."""
@@ -30,18 +32,27 @@ class GradientMatrixView(QWidget):
         self.values: np.ndarray | None = None
 
     def set_matrix(self, title: str, gradient: np.ndarray) -> None:
+        """Show |gradient| on a log scale from its smallest to its largest finite magnitude
+        (at least FLOOR); an infinite entry is drawn brightest and NaN darkest, and counted."""
         mag = np.abs(np.asarray(gradient, dtype=np.float64))
-        logs = np.log10(np.maximum(mag, 1e-12))
-        nonzero = mag[mag > 0]
-        lo = float(np.log10(nonzero.min())) if nonzero.size else -12.0
-        hi = float(logs.max()) if logs.size else 0.0
+        bad = ~np.isfinite(mag)
+        logs = np.log10(np.maximum(np.where(bad, FLOOR, mag), FLOOR))
+        shown = mag[~bad & (mag >= FLOOR)]
+        if shown.size:
+            lo, hi = float(np.log10(shown.min())), float(np.log10(shown.max()))
+        else:
+            lo = hi = float(np.log10(FLOOR))
         if hi - lo < 1e-6:
             lo = hi - 1.0
+        logs[np.isposinf(mag)] = hi
+        logs[np.isnan(mag)] = lo
         self.values = logs
         self.image.setImage(logs, levels=(lo, hi), autoLevels=False)
         rows, cols = mag.shape
-        self.caption.setText(f"|∂L/∂W| of {title}: {rows} × {cols}, "
-                             f"from {10 ** lo:.2g} (dark) to {10 ** hi:.2g} (bright)")
+        scale = (f"from {10 ** lo:.2g} (dark) to {10 ** hi:.2g} (bright)" if shown.size
+                 else f"all below {FLOOR:.0e}")
+        problems = f"; {int(bad.sum())} not finite" if bad.any() else ""
+        self.caption.setText(f"|∂L/∂W| of {title}: {rows} × {cols}, {scale}{problems}")
 
     def clear(self) -> None:
         self.values = None

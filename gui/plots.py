@@ -20,8 +20,12 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLa
 from .color_bar import short_label
 
 REDRAW_MS = 33                 # at most ~30 redraws per second
-STEP_CAP = 2_000_000           # per-step losses kept at most (32 MB for x and y)
-EPOCH_CAP = 200_000
+# Points kept per curve. A small design trains ~5,000 steps and ~100 epochs a second, so
+# the caps are reached within minutes; beyond them a curve thins itself (every other
+# point) and memory stays flat. The plots are ~1,000 pixels wide: 100k points still
+# show every wiggle, and redrawing them stays a few milliseconds.
+STEP_CAP = 100_000             # per-step losses (1.6 MB for x and y)
+EPOCH_CAP = 20_000             # per-epoch values, per curve
 TRAIN_COLOR = (8, 119, 189)    # TF Playground blue
 VAL_COLOR = (245, 147, 34)     # TF Playground orange
 STEP_COLOR = (8, 119, 189, 70)

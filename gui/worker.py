@@ -4,15 +4,33 @@
 with ``OPENBLAS_NUM_THREADS=1``, sends it commands and, on a 30 Hz timer, drains
 its replies without ever blocking: step losses and epoch reports are passed on as
 they come, of the snapshots only the newest is kept and announced.
+
+Commands go out through a ``PipeSender`` thread, never from the GUI thread itself: a
+GUI blocked sending a big message while the worker was blocked sending it a snapshot
+was a deadlock that froze the window for good. The GUI thread only queues and reads.
+
+A snapshot of a big design (a chain of 1,000 neurons) can take the window a few hundred
+milliseconds to paint; polling every 33 ms would then leave it no time for the user.
+So the poll interval follows the cost of handling a snapshot: twice the cheapest of the
+last three (a single slow one, such as the first paint, changes nothing), so that at
+least half of the GUI's time stays free, between POLL_MS and MAX_POLL_MS.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import time
+from collections import deque
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine import Graph
+
+from .pipe_sender import PipeSender
+
+POLL_MS = 33          # ~30 polls a second while the GUI keeps up
+MAX_POLL_MS = 1000    # however slow painting is, snapshots still come once a second
+QUIT_WAIT = 1.0       # seconds a quitting worker gets before it is killed
 
 
 class TrainingWorker(QObject):
@@ -32,16 +50,20 @@ class TrainingWorker(QObject):
         super().__init__(parent)
         self._process = None
         self._conn = None
+        self._sender: PipeSender | None = None
         self.state = "idle"
         self.latest: dict | None = None
         self._timer = QTimer(self)
-        self._timer.setInterval(33)
+        self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
+        self._costs = deque([0.0, 0.0], maxlen=3)    # seconds the latest snapshots took to handle
 
     # ----- process --------------------------------------------------------
     def start(self) -> None:
         if self._process is not None and self._process.is_alive():
             return
+        if self._process is not None:
+            self.stop()                 # a process that died: close its pipe and sender first
         from .worker_process import run_worker
         ctx = mp.get_context("spawn")   # never fork a process that runs Qt
         parent_conn, child_conn = ctx.Pipe()
@@ -58,6 +80,7 @@ class TrainingWorker(QObject):
                 os.environ["OPENBLAS_NUM_THREADS"] = saved
         child_conn.close()
         self._conn = parent_conn
+        self._sender = PipeSender(parent_conn, "backprop-studio-commands")
         self._timer.start()
 
     def stop(self) -> None:
@@ -66,16 +89,23 @@ class TrainingWorker(QObject):
         if self._process is None or self._conn is None:
             self._process = self._conn = None
             return
-        try:
-            self._conn.send(("quit",))
-        except (OSError, BrokenPipeError):
-            pass
-        self._process.join(1.0)
+        self._sender.send(("quit",))
+        # Read (and drop) replies meanwhile: a worker blocked sending a big snapshot
+        # would otherwise never get to read "quit".
+        deadline = time.perf_counter() + QUIT_WAIT
+        while self._process.is_alive() and time.perf_counter() < deadline:
+            try:
+                while self._conn.poll(0.01):
+                    self._conn.recv()
+            except (EOFError, OSError):
+                break
+        self._process.join(max(0.0, deadline - time.perf_counter()))
         if self._process.is_alive():
             self._process.kill()
             self._process.join(1.0)
+        self._sender.close()           # the pipe's far end is gone: a pending send fails
         self._conn.close()
-        self._process = self._conn = None
+        self._process = self._conn = self._sender = None
         self._set_state("idle")
 
     def is_running(self) -> bool:
@@ -87,11 +117,7 @@ class TrainingWorker(QObject):
             self.start()
         elif self._conn is None:
             return
-        try:
-            self._conn.send(message)
-        except (OSError, BrokenPipeError) as e:
-            self.error.emit(f"the training process stopped ({e}); press Reset to start it again")
-            self.stop()
+        self._sender.send(message)
 
     # ----- commands -------------------------------------------------------
     def load_design(self, graph: Graph, keep_weights: bool = True, base_dir: str | None = None) -> None:
@@ -137,6 +163,7 @@ class TrainingWorker(QObject):
         """Handle every reply waiting in the pipe; return how many there were."""
         if self._conn is None:
             return 0
+        start = time.perf_counter()
         newest = None
         count = 0
         try:
@@ -169,4 +196,6 @@ class TrainingWorker(QObject):
         if newest is not None:
             self.latest = newest
             self.snapshot.emit(newest)
+            self._costs.append(time.perf_counter() - start)
+            self._timer.setInterval(int(min(MAX_POLL_MS, max(POLL_MS, 2000 * min(self._costs)))))
         return count

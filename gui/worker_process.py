@@ -18,10 +18,14 @@ import time
 
 import numpy as np
 
+from .pipe_sender import PipeSender
+
 SLICE = 1 / 30      # seconds of training between snapshots
 GRID = 64           # decision-boundary resolution
 THUMB = 32          # hidden-neuron thumbnail resolution
 MAX_THUMBS = 32     # thumbnails for hidden nodes the canvas draws neuron by neuron
+THUMB_BUDGET = 256  # thumbnails per snapshot in all (a chain of 1,000 neurons: the first 256);
+                    # each costs the GUI ~60 µs to paint into an image, 30 times a second
 DATA_KEYS = ("data", "target", "noise", "samples", "features", "validation", "seed")
 
 
@@ -50,16 +54,29 @@ def _plane(extent, n) -> np.ndarray:
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
+def _thumbnail_nodes(net) -> list[str]:
+    """Hidden nodes drawn neuron by neuron (≤ MAX_THUMBS), in order, while THUMB_BUDGET lasts."""
+    chosen, left = [], THUMB_BUDGET
+    for n in net.order:
+        size = net.sizes[n]
+        if net.graph.nodes[n].kind == "hidden" and size <= MAX_THUMBS and size <= left:
+            chosen.append(n)
+            left -= size
+    return chosen
+
+
 class Session:
     """The worker's state: design, data, network, trainer; one method per command."""
 
-    def __init__(self, send):
+    def __init__(self, send, can_send=lambda: True):
         self.send = send
+        self.can_send = can_send    # False while the last message is still on its way
         self.net = self.trainer = self.dataset = None
         self.data_key = None
         self.playing = False
         self.pending_steps, self.pending_losses, self.pending_epochs = [], [], []
         self.grid = self.thumb_grid = None
+        self.thumb_nodes: list[str] = []
 
     # ----- commands -------------------------------------------------------
     def design(self, design: dict, keep_weights: bool, base_dir: str | None = None) -> None:
@@ -85,6 +102,7 @@ class Session:
         self.dataset, self.data_key, self.net, self.trainer = dataset, key, net, trainer
         self.trainer.events.diverged.connect(self._on_diverged)
         self.trainer.events.epoch_finished.connect(self._on_epoch)
+        self.thumb_nodes = _thumbnail_nodes(net)
         if self.dataset.is_2d():
             extent = _extent(self.dataset)
             self.grid = self.dataset.transform(_plane(extent, GRID)).astype(net.dtype)
@@ -150,7 +168,9 @@ class Session:
         return True
 
     def train_slice(self) -> None:
-        """Train for about SLICE seconds, then send one snapshot."""
+        """Train for about SLICE seconds, then send one snapshot if the last one has gone
+        (else its steps and epochs wait for the next: a window slow to take a big
+        snapshot sees fewer of them, and training does not wait for it)."""
         t = self.trainer
         end = time.perf_counter() + SLICE
         while time.perf_counter() < end:
@@ -165,9 +185,15 @@ class Session:
                 self.send(("snapshot", self.snapshot()))
                 self.send(("finished",))
                 return
-        self.send(("snapshot", self.snapshot()))
+        if self.can_send() or not self.playing:     # the state training stopped in always goes
+            self.send(("snapshot", self.snapshot()))
 
     def snapshot(self, reset: bool = False) -> dict:
+        # Huge (diverging) weights overflow on the plane and in norms: inf is shown, not warned.
+        with np.errstate(all="ignore"):
+            return self._snapshot(reset)
+
+    def _snapshot(self, reset: bool) -> dict:
         net, t = self.net, self.trainer
         params = {k: p.copy() for k, p in net.parameters().items()}
         grads = {k: g.copy() for k, g in net.gradients.items() if k.startswith("W:")}
@@ -176,7 +202,7 @@ class Session:
                 "losses": np.asarray(self.pending_losses, np.float64),
                 "epochs": self.pending_epochs,
                 "weights": params, "gradients": grads,
-                "grad_norms": {k[2:]: float(np.linalg.norm(g)) for k, g in grads.items()},
+                "grad_norms": {k[2:]: float(np.linalg.norm(g.astype(np.float64))) for k, g in grads.items()},
                 "lr": t.lr}
         self.pending_steps, self.pending_losses, self.pending_epochs = [], [], []
         if self.grid is not None:
@@ -187,14 +213,14 @@ class Session:
             snap["boundary"] = col.reshape(GRID, GRID).astype(np.float32)
             net.forward(self.thumb_grid)
             snap["thumbnails"] = {n: net.a[n].T.reshape(-1, THUMB, THUMB).astype(np.float32)
-                                  for n in net.order if net.graph.nodes[n].kind == "hidden"
-                                  and net.sizes[n] <= MAX_THUMBS}
+                                  for n in self.thumb_nodes}
         return snap
 
 
 def run_worker(conn) -> None:
     """The worker process's main loop."""
-    session = Session(conn.send)
+    sender = PipeSender(conn, "backprop-studio-replies")
+    session = Session(sender.send, lambda: sender.idle)
     while True:
         timeout = 0 if session.playing else 0.05
         while conn.poll(timeout):
@@ -206,14 +232,14 @@ def run_worker(conn) -> None:
                 getattr(session, command)(*args)
             except Exception as e:  # the GUI shows the message and keeps the user's design
                 session.playing = False
-                conn.send(("error", _describe(e)))
+                sender.send(("error", _describe(e)))
             timeout = 0
         if session.playing:
             try:
                 session.train_slice()
             except Exception as e:
                 session.playing = False
-                conn.send(("error", _describe(e)))
+                sender.send(("error", _describe(e)))
 
 
 def _describe(e: Exception) -> str:

@@ -25,6 +25,9 @@ def copies(params):
 
 
 def test_play_then_pause_changes_the_weights_and_the_loss_curve(qtbot, main_window):
+    # No epoch limit: the engine trains the example's 100 epochs within a few snapshots, and
+    # a run that finished on its own would make the click below Play again.
+    main_window.graph.settings["epochs"] = 0
     training = ready(qtbot, main_window)
     before = copies(training.net.parameters())
     training.panel.play_button.click()

@@ -163,3 +163,42 @@ def test_the_worker_keeps_its_data_and_trainer_when_a_design_does_not_fit():
     assert session.trainer is trainer and session.dataset is dataset
     session.step()
     assert sent[-1][0] == "snapshot" and sent[-1][1]["step"] == 1
+
+
+def test_the_worker_trains_on_while_the_window_has_not_taken_the_last_snapshot():
+    from engine import Graph
+    from gui.worker_process import Session
+    sent, gone = [], [True]
+    session = Session(sent.append, lambda: gone[0])
+    graph = Graph("mse")                             # unbounded: a huge rate must blow it up
+    graph.add_node("input", 2, id="x")
+    graph.add_node("hidden", 8, "relu", id="h")
+    graph.add_node("output", 1, "linear", id="y")
+    graph.connect("x", "h")
+    graph.connect("h", "y")
+    graph.settings.update({"data": "sine", "optimizer": "sgd", "lr": 0.01, "batch_size": 16})
+    session.design(graph.to_dict(), False)
+    session.play()
+    session.train_slice()
+    assert sent[-1][0] == "snapshot"
+    first = sent[-1][1]["step"]
+    gone[0] = False                                  # the last snapshot is still in the pipe
+    count = len(sent)
+    for _ in range(3):
+        session.train_slice()
+    assert len(sent) == count and session.trainer.step_count > first
+    gone[0] = True
+    session.train_slice()
+    snap = sent[-1][1]
+    # Nothing was lost while holding back: every step since the last snapshot, in order.
+    assert snap["step"] == session.trainer.step_count
+    np.testing.assert_array_equal(snap["steps"], np.arange(first + 1, snap["step"] + 1))
+    # Stopped (diverged here) while the pipe is still busy: the restored state still goes.
+    gone[0] = False
+    session.trainer.lr = 1e9
+    for _ in range(100):
+        if not session.playing:
+            break
+        session.train_slice()
+    assert sent[-1][0] == "snapshot" and sent[-2][0] == "diverged"
+    assert sent[-1][1]["step"] == session.trainer.step_count == session.trainer.checkpoint_step
