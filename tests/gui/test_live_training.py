@@ -11,6 +11,9 @@ TIMEOUT = 30_000    # ms: the machine may be busy; the worker process is spawned
 
 
 def ready(qtbot, window):
+    # No epoch limit: the engine trains the example's 100 epochs within a few snapshots, and a
+    # run that finished on its own would turn the tests' Pause click into Play, or pause itself.
+    window.graph.settings["epochs"] = 0
     qtbot.waitUntil(lambda: window.training.net is not None, timeout=TIMEOUT)
     return window.training
 
@@ -25,9 +28,6 @@ def copies(params):
 
 
 def test_play_then_pause_changes_the_weights_and_the_loss_curve(qtbot, main_window):
-    # No epoch limit: the engine trains the example's 100 epochs within a few snapshots, and
-    # a run that finished on its own would make the click below Play again.
-    main_window.graph.settings["epochs"] = 0
     training = ready(qtbot, main_window)
     before = copies(training.net.parameters())
     training.panel.play_button.click()
