@@ -40,9 +40,9 @@ class GraphEvents:
     mask_changed(conn), loss_changed(loss), reset() after a whole-graph load.
 
     Changes made inside ``batch()`` (an undo, an edit, opening a design) are emitted
-    as they happen, and ``settled`` follows once the outermost batch ends: a view that
-    costs much to refresh marks itself stale while ``batching`` and refreshes then,
-    once, instead of a thousand times for a thousand-node design.
+    as they happen, and ``settled`` follows once the outermost batch ends. A view that
+    costs much to refresh ``follow``s the Graph: it refreshes once per batch instead of
+    a thousand times for a thousand-node design.
     """
 
     NAMES = ("node_added", "node_removed", "node_changed", "node_moved",
@@ -59,6 +59,30 @@ class GraphEvents:
     @property
     def batching(self) -> bool:
         return self._depth > 0
+
+    def follow(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` after each change made outside a batch, and once when a batch
+        that changed anything settles; return the function that stops following."""
+        stale = [False]
+
+        def on_changed(*_):
+            if self.batching:
+                stale[0] = True
+            else:
+                callback()
+
+        def on_settled():
+            if stale[0]:
+                stale[0] = False
+                callback()
+
+        self.changed.connect(on_changed)
+        self.settled.connect(on_settled)
+
+        def stop():
+            self.changed.disconnect(on_changed)
+            self.settled.disconnect(on_settled)
+        return stop
 
     @contextmanager
     def batch(self):

@@ -94,12 +94,9 @@ class Inspector(QWidget):
         layout.addWidget(self.stack)
         layout.addWidget(self.message_label)
 
-        self._stale = False
         scene.selection_changed.connect(self._on_selection_changed)
-        graph.events.changed.connect(self._on_graph_changed)
-        graph.events.settled.connect(self._on_graph_settled)
-        self.destroyed.connect(lambda *_: (graph.events.changed.disconnect(self._on_graph_changed),
-                                           graph.events.settled.disconnect(self._on_graph_settled)))
+        unfollow = graph.events.follow(self.refresh)
+        self.destroyed.connect(lambda *_: unfollow())
         self.refresh()
 
     # ----- pages ----------------------------------------------------------------
@@ -259,19 +256,8 @@ class Inspector(QWidget):
         self.show_message("")
         self.refresh()
 
-    def _on_graph_changed(self, *_):
-        if self.graph.events.batching:
-            self._stale = True       # refreshed once the batch settles
-        else:
-            self.refresh()
-
-    def _on_graph_settled(self):
-        if self._stale:
-            self.refresh()
-
     def refresh(self) -> None:
         """Show the page for the current selection with the Graph's current values."""
-        self._stale = False
         self._refreshing = True
         try:
             page = self._choose_page()

@@ -73,11 +73,11 @@ class MainWindow(QMainWindow):
         self.document.message.connect(self.show_message)
         self.scene.message.connect(self.show_message)
         self.inspector.message.connect(self.show_message)
-        self._summary_stale = False
         self.graph.events.changed.connect(self._on_graph_changed)
-        self.graph.events.settled.connect(self._on_graph_settled)
+        self._unfollow = self.graph.events.follow(self._update_summary)
         self.destroyed.connect(self._make_unsubscribe())
-        self._on_graph_changed()
+        self._update_summary()
+        self._check_loss_action()
         self._update_title()
         self.resize(1400, 900)
         if restore_settings:
@@ -89,12 +89,12 @@ class MainWindow(QMainWindow):
         graph, scene, on_changed = self.graph, self.scene, self._on_graph_changed
         followers = [on_changed, self.training._on_graph_changed, self.replay._on_graph_changed,
                      self.autosave.schedule]
-        on_settled = self._on_graph_settled
+        unfollow = self._unfollow
 
         def unsubscribe(*_):
             for callback in followers:
                 graph.events.changed.disconnect(callback)
-            graph.events.settled.disconnect(on_settled)
+            unfollow()
             scene.close()
         return unsubscribe
 
@@ -134,20 +134,11 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, MESSAGE_MS)
 
-    def _on_graph_changed(self, *_args) -> None:
-        if self.graph.events.batching:
-            self._summary_stale = True
-        else:
-            self._update_summary()
-        if _args and _args[0] == "loss_changed" or not _args:
+    def _on_graph_changed(self, name: str, *_args) -> None:
+        if name == "loss_changed":
             self._check_loss_action()
 
-    def _on_graph_settled(self) -> None:
-        if self._summary_stale:
-            self._update_summary()
-
     def _update_summary(self) -> None:
-        self._summary_stale = False
         self.summary_label.setText(design_summary(self.graph))
 
     def _check_loss_action(self) -> None:

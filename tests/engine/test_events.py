@@ -46,3 +46,21 @@ def test_restore_emits_its_changes_inside_one_batch():
     g.restore(after)
     assert len(changes) == 10 and all(batching for _, batching in changes)
     assert settled == [10]
+
+
+def test_follow_calls_back_per_change_outside_a_batch_and_once_per_batch():
+    from engine.events import GraphEvents
+    events, calls = GraphEvents(), []
+    stop = events.follow(lambda: calls.append(events.batching))
+    events.changed.emit("node_added", None)
+    assert calls == [False]
+    with events.batch():
+        for _ in range(100):
+            events.changed.emit("node_added", None)
+    assert calls == [False, False]
+    with events.batch():
+        pass                                   # a batch that changed nothing
+    assert calls == [False, False]
+    stop()
+    events.changed.emit("node_added", None)
+    assert calls == [False, False]
