@@ -9,15 +9,12 @@ engine's Trainer in this process, one BLAS thread like the worker) and prints th
 ratio. Targets (issue 5): ≥ 30 fps, p95 lateness < 20 ms, in-app ≥ 0.5 × headless.
 """
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from app_env import ROOT  # first: offscreen, one BLAS thread, a data folder of its own
+
 
 
 def measure_gui(design: Path, seconds: float) -> dict:
@@ -27,8 +24,6 @@ def measure_gui(design: Path, seconds: float) -> dict:
 
     from gui.main_window import MainWindow
 
-    import tempfile   # autosaves of a benchmark never reach the user's data folder
-    os.environ["BACKPROP_STUDIO_DATA"] = tempfile.mkdtemp(prefix="backprop-bench-")
     app = QApplication.instance() or QApplication([])
     window = MainWindow(restore_settings=False)
     window.resize(1600, 1000)

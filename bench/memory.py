@@ -16,22 +16,14 @@ slope) and its growth since the warm-up ended, and exits 1 when either process g
 than ``--bound-mb`` after the warm-up (the first minute, or a third of a shorter run).
 """
 import argparse
-import atexit
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-# Autosaves of this run go to a folder of their own, not the user's data folder.
-os.environ["BACKPROP_STUDIO_DATA"] = tempfile.mkdtemp(prefix="backprop-bench-")
-atexit.register(shutil.rmtree, os.environ["BACKPROP_STUDIO_DATA"], True)
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from app_env import ROOT  # first: offscreen, one BLAS thread, a data folder of its own
+
 EXAMPLES = {"digits": ROOT / "resources" / "examples" / "digits.json",
             "circle": ROOT / "resources" / "examples" / "circle.json"}
 

@@ -9,21 +9,11 @@ snapshots painted per second and the mean cost of painting one (TrainingControll
 longest gap). The window is responsive when the longest gap stays well under 500 ms.
 """
 import argparse
-import atexit
-import os
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
-# Autosaves of this run go to a folder of their own, not the user's data folder.
-os.environ["BACKPROP_STUDIO_DATA"] = tempfile.mkdtemp(prefix="backprop-bench-")
-atexit.register(shutil.rmtree, os.environ["BACKPROP_STUDIO_DATA"], True)
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from app_env import ROOT  # first: offscreen, one BLAS thread, a data folder of its own
+
 sys.path.insert(0, str(ROOT / "tests" / "gui"))
 
 

@@ -1,4 +1,5 @@
-"""Random designs for gradient tests (hypothesis strategies) and the finite-difference reference.
+"""Designs for engine tests: random ones (hypothesis strategies), layered ``mlp``s, and the
+finite-difference reference.
 
 ``network_cases()`` draws a ``Case``: a complete Graph (one input, one output,
 0 to 5 hidden nodes of sizes 1 to 5 with every hidden activation), a loss with a
@@ -18,6 +19,18 @@ from engine.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, RELU_FAMILY
 
 # (loss, output activations that fit it)
 LOSS_OUTPUTS = (("mse", ACTIVATIONS), ("bce", ("sigmoid",)), ("softmax_ce", ("softmax",)))
+
+
+def mlp(sizes, act="tanh", out="sigmoid", loss="bce") -> Graph:
+    """A layered design: input sizes[0], hidden layers of ``act``, output sizes[-1] of ``out``."""
+    g = Graph(loss)
+    prev = g.add_node("input", sizes[0]).id
+    for s in sizes[1:-1]:
+        n = g.add_node("hidden", s, act).id
+        g.connect(prev, n)
+        prev = n
+    g.connect(prev, g.add_node("output", sizes[-1], out).id)
+    return g
 
 
 @dataclass

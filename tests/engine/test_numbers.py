@@ -21,21 +21,11 @@ from engine.io.onnx_export import export_onnx
 from engine.io.weights import load_weights, save_weights
 from engine.trace import trace_gradients
 from engine.training import CHECKPOINT_EVERY, Trainer, TrainingConfig
+from strategies import mlp
 
 CHAIN = 1000
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 _counter = itertools.count()
-
-
-def mlp(sizes, act="tanh", out="sigmoid", loss="bce") -> Graph:
-    g = Graph(loss)
-    prev = g.add_node("input", sizes[0]).id
-    for s in sizes[1:-1]:
-        n = g.add_node("hidden", s, act).id
-        g.connect(prev, n)
-        prev = n
-    g.connect(prev, g.add_node("output", sizes[-1], out).id)
-    return g
 
 
 def chain(n=CHAIN, skips=False) -> Graph:

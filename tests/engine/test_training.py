@@ -3,22 +3,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, r2_score
 
-from engine import Graph, Network, losses
+from engine import Network, losses
 from engine.datasets import load_dataset
 from engine.metrics import R2, Accuracy, accuracy, r2
 from engine.optimizers import SGD
 from engine.training import _SHUFFLE_STREAM, ConfigError, Trainer, TrainingConfig
-
-
-def mlp(sizes, act="tanh", out="sigmoid", loss="bce"):
-    g = Graph(loss)
-    prev = g.add_node("input", sizes[0]).id
-    for s in sizes[1:-1]:
-        n = g.add_node("hidden", s, act).id
-        g.connect(prev, n)
-        prev = n
-    g.connect(prev, g.add_node("output", sizes[-1], out).id)
-    return g
+from strategies import mlp
 
 
 def trainer(sizes=(2, 6, 1), data="circle", seed=0, **config):
