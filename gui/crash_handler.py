@@ -55,10 +55,15 @@ class CrashDialog(QDialog):
         self.copy_button.setToolTip("Copy the error, its traceback and the versions to the clipboard")
         self.copy_button.clicked.connect(self.copy_details)
         buttons.addButton(self.copy_button, QDialogButtonBox.ActionRole)
-        cont = buttons.addButton("Continue", QDialogButtonBox.AcceptRole)
-        cont.setDefault(True)
+        self.continue_button = buttons.addButton("Continue", QDialogButtonBox.AcceptRole)
+        self.continue_button.setDefault(True)
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # The details would take the focus first, and then Return would not reach Continue.
+        self.continue_button.setFocus()
 
     def copy_details(self) -> None:
         QApplication.clipboard().setText(self.text)

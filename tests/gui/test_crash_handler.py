@@ -2,7 +2,7 @@
 import threading
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui.autosave import DESIGN
@@ -83,3 +83,14 @@ def test_an_autosave_that_fails_does_not_stop_the_dialog(main_window, hook, dial
     monkeypatch.setattr(main_window.autosave, "save_now", broken)
     hook.handle(ValueError, ValueError("x"), None)
     assert len(dialogs) == 1
+
+
+def test_return_continues_rather_than_copying(qtbot):
+    dialog = CrashDialog(None, "ValueError: x", "Traceback ...\nValueError: x\n", True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.focusWidget() is dialog.continue_button
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key_Return)
+    assert dialog.result() == CrashDialog.Accepted
+    assert dialog.copy_button.text() == "Copy details"
