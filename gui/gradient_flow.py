@@ -122,7 +122,7 @@ class GradientFlowPlot(QWidget):
         index = next(i for i in range(len(used) + 1) if i not in used)
         self._colors[key] = index
         self.series[key] = Series(self.cap, 256)
-        self.curves[key] = make_curve(self.plot, connection_color(index), connection_label(key), 1.8)
+        self.curves[key] = make_curve(self.plot, connection_color(index), connection_label(key), 1.0)
 
     def _fit_legend(self) -> None:
         self.legend.setColumnCount(max(1, math.ceil(len(self.curves) / 3)))   # three rows at most

@@ -221,3 +221,38 @@ def test_halving_redraws_at_once(qtbot):
     w.add_steps(np.arange(60, 120), np.ones(60))          # passes the cap: halved in place
     x = original(w.step_curve)[0]
     assert len(x) == len(w.steps) and np.all(np.diff(x) == 2)
+
+
+def drawn(curve):
+    """The points the curve item strokes after clipping and downsampling."""
+    return curve.curve.xData, curve.curve.yData
+
+
+def test_long_curves_draw_about_two_points_per_pixel_column_and_keep_their_peaks(qtbot):
+    # Ten points per pixel column (pyqtgraph's default) made each repaint of a full gradient-flow
+    # plot stroke 80,000 segments: ~110 ms, so that an hour-long run spent most of its time painting.
+    rng = np.random.default_rng(0)
+    metrics, flow = MetricsPlot(), GradientFlowPlot(cap=20_000)
+    keys = [f"a{i}->b{i}" for i in range(3)]
+    flow.set_connections(keys)
+    n = 20_000
+    steps = np.arange(1, n + 1, dtype=float)
+    losses = np.abs(rng.normal(size=n)) + 0.1
+    losses[12_345] = 50.0                                   # one spike must still show
+    metrics.add_steps(steps, losses)
+    for s, value in zip(steps, losses):
+        flow.add(int(s), {k: float(value) for k in keys})
+    for w in (metrics, flow):
+        qtbot.addWidget(w)
+        w.resize(600, 400)
+        w.show()
+        w.flush()
+    qtbot.waitExposed(flow)
+    qtbot.wait(50)
+    for curve, plot in ((metrics.step_curve, metrics.loss_plot),
+                        *((c, flow.plot) for c in flow.curves.values())):
+        x, y = drawn(curve)
+        pixels = plot.getViewBox().width()
+        assert 0 < pixels < 600
+        assert len(x) <= 2 * pixels + 4, f"{len(x)} points drawn in {pixels:.0f} pixel columns"
+        assert np.nanmax(y) == pytest.approx(50.0 if plot is metrics.loss_plot else math.log10(50.0))
