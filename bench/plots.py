@@ -5,8 +5,10 @@ losses arrives, the plot redraws (``flush``) and Qt repaints the shown window
 (``processEvents``: the real paint path of the plot views, software rendering). Printed: mean and 95th-percentile ms per
 update of ``MetricsPlot`` holding 1e3..1e6 points (also with a log loss axis and
 on the epoch axis), beside a reference plain ``PlotDataItem`` (no clipping, no
-downsampling) at the same size in the same process; then the decision
-boundary at a 100×100 grid with 200 points.
+downsampling) at the same size in the same process; then full histories (the
+four epoch curves at their cap, the gradient-flow plot's ten curves at theirs:
+what an hour-long run shows); then the decision boundary at a 100×100 grid
+with 200 points.
 
     python bench/plots.py [--reps 20]
 """
@@ -27,7 +29,8 @@ import pyqtgraph as pg  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from gui.boundary import DecisionBoundaryView  # noqa: E402
-from gui.plots import MetricsPlot, Series  # noqa: E402
+from gui.gradient_flow import FLOW_CAP, MAX_CURVES, GradientFlowPlot  # noqa: E402
+from gui.plots import EPOCH_CAP, STEP_CAP, MetricsPlot, Series  # noqa: E402
 
 CHUNK = 33        # step losses per tick at ~1,000 steps/s and 30 Hz
 SIZE = (800, 500)
@@ -100,6 +103,39 @@ def bench_reference(app, n: int, reps: int):
     return result
 
 
+def bench_full_histories(app, reps: int):
+    """Every curve at its cap: MetricsPlot (steps and the 4 epoch curves) and GradientFlowPlot."""
+    rng = np.random.default_rng(0)
+    m = MetricsPlot()
+    m.add_steps(np.arange(STEP_CAP), fake_losses(0, STEP_CAP, rng))
+    for e in range(1, EPOCH_CAP + 1):
+        m.add_epoch(e, e * 45, 0.5 / e, 0.6 / e, 1 - 0.5 / e, 1 - 0.6 / e, "accuracy")
+    g = GradientFlowPlot()
+    keys = [f"h{i}->h{i + 1}" for i in range(MAX_CURVES)]
+    g.set_connections(keys)
+    for s in range(1, FLOW_CAP + 1):
+        g.add(s * 10, {k: float(np.exp(rng.normal() - i)) for i, k in enumerate(keys)})
+    results = []
+    for w in (m, g):
+        w.resize(*SIZE)
+        w.show()
+        w.flush()
+        state = {"step": (FLOW_CAP + 1) * 10}
+
+        def update(w=w):
+            state["step"] += 10
+            if w is m:
+                m.add_steps(np.arange(state["step"], state["step"] + CHUNK), fake_losses(0, CHUNK, rng))
+            else:
+                g.add(state["step"], {k: float(np.exp(rng.normal())) for k in keys})
+            w.flush()
+
+        results.append(timed(app, w, update, reps))
+        w.close()
+        w.deleteLater()
+    return results
+
+
 def bench_boundary(app, reps: int):
     rng = np.random.default_rng(0)
     v = DecisionBoundaryView()
@@ -135,6 +171,10 @@ def main(argv=None) -> None:
     for label, kw in (("log loss", {"log": True}), ("epoch axis", {"epochs": True})):
         mean, p95 = bench_metrics(app, 1_000_000, args.reps, **kw)
         print(f"{'1,000,000':>9} {mean:>8.1f} {p95:>7.1f}   ({label})")
+    (m_mean, m_p95), (g_mean, g_p95) = bench_full_histories(app, args.reps)
+    print(f"full histories: MetricsPlot ({STEP_CAP:,} steps, 4 × {EPOCH_CAP:,} epochs) "
+          f"{m_mean:.1f} ms mean, {m_p95:.1f} ms p95; GradientFlowPlot ({MAX_CURVES} × {FLOW_CAP:,}) "
+          f"{g_mean:.1f} ms mean, {g_p95:.1f} ms p95 per update")
     mean, p95 = bench_boundary(app, args.reps)
     print(f"DecisionBoundaryView, 100×100 grid + 200 points: {mean:.1f} ms mean, {p95:.1f} ms p95 per update")
 
