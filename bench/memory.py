@@ -14,11 +14,16 @@ worst gap of a 10 ms timer in the interval (the event loop keeps ticking).
 At the end it prints each process's growth per minute after the warm-up (a least-squares
 slope) and its growth since the warm-up ended, and exits 1 when either process grew by more
 than ``--bound-mb`` after the warm-up (the first minute, or a third of a shorter run).
+
+A watchdog thread exits 3 with every thread's stack when no line has come for three
+intervals: the event loop has stopped turning (as it once did, repainting for ever).
 """
 import argparse
+import faulthandler
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +64,18 @@ def history_bytes(training) -> dict:
             "flow": sum(s.nbytes for s in training.flow.series.values())}
 
 
+def start_watchdog(last_line: dict, limit: float) -> None:
+    """Exit 3 with every thread's stack once ``last_line["t"]`` is older than ``limit`` seconds."""
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if time.perf_counter() - last_line["t"] > limit:
+                print(f"no line for {limit:.0f} s: the window's event loop is stuck", flush=True)
+                faulthandler.dump_traceback(all_threads=True)
+                os._exit(3)
+    threading.Thread(target=watch, daemon=True, name="memory-watchdog").start()
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=2.0)
@@ -66,6 +83,7 @@ def main(argv=None) -> int:
     p.add_argument("--interval", type=float, default=10.0, help="seconds between lines")
     p.add_argument("--bound-mb", type=float, default=20.0, help="allowed growth after the warm-up")
     p.add_argument("--json", help="also write every sample to this file")
+    p.add_argument("--screenshot", help="save the window as a PNG at the end of the run")
     args = p.parse_args(argv)
 
     from PySide6.QtCore import QEventLoop, Qt, QTimer
@@ -84,7 +102,9 @@ def main(argv=None) -> int:
     window.document.replace_design(design, None, EXAMPLES[args.example].name)
     training = window.training
     docks = training.docks
-    window.splitDockWidget(docks["Loss and accuracy"], docks["Gradient flow"], Qt.Horizontal)
+    # The two docks start as tabs, one hidden behind the other: put them side by side.
+    window.removeDockWidget(docks["Gradient flow"])
+    window.addDockWidget(Qt.BottomDockWidgetArea, docks["Gradient flow"], Qt.Horizontal)
     for name in ("Loss and accuracy", "Gradient flow"):
         docks[name].show()
 
@@ -117,6 +137,10 @@ def main(argv=None) -> int:
         loop.exec()
 
     run_for(1.0)                                # the debounced first load
+    hidden = [n for n in ("Loss and accuracy", "Gradient flow") if docks[n].visibleRegion().isEmpty()]
+    if hidden:
+        print(f"not on screen: {', '.join(hidden)}")
+        return 2
     training.set_playing(True)
     deadline = time.perf_counter() + 120
     while (training.latest is None or not training.latest["step"]) and time.perf_counter() < deadline:
@@ -131,6 +155,8 @@ def main(argv=None) -> int:
     samples = []
     gap["last"] = time.perf_counter()
     ticker.start()
+    last_line = {"t": time.perf_counter()}
+    start_watchdog(last_line, 3 * args.interval + 30)
     print(f"{args.example}: GUI pid {os.getpid()}, worker pid {worker_pid}; "
           f"{args.minutes:g} min, a line every {args.interval:g} s, warm-up {warmup:.0f} s")
     print(f"{'t/s':>6} {'GUI MB':>8} {'worker MB':>9} {'step':>9} {'epoch':>7} "
@@ -153,6 +179,9 @@ def main(argv=None) -> int:
         print(f"{t:6.0f} {s['gui']:8.1f} {s['worker']:9.1f} {s['step']:9d} {s['epoch']:7d} "
               f"{sizes['steps'] / 1024:9.0f} {sizes['epochs'] / 1024:9.0f} {sizes['flow'] / 1024:8.0f} "
               f"{s['queue']:5d} {s['gap_ms']:10.0f}", flush=True)
+        last_line["t"] = time.perf_counter()
+    if args.screenshot:
+        window.grab().save(args.screenshot)
     training.set_playing(False)
     window.autosave.close()
     training.shutdown()

@@ -193,13 +193,60 @@ def style_plot(widget: pg.PlotWidget) -> None:
         axis.enableAutoSIPrefix(False)     # "accuracy (x0.001)" reads badly
 
 
-def make_curve(plot: pg.PlotItem, color, name: str, width: float = 1.5) -> pg.PlotDataItem:
+class LiveCurve(pg.PlotDataItem):
+    """A PlotDataItem whose auto-range bounds are those of all its data, not of what it draws.
+
+    pyqtgraph measures a curve by its downsampled points, and "peak" downsampling drops the
+    last ``len % ds`` of them, where ``ds`` follows the view's width. Auto-range then moves the
+    view, which changes ``ds``, which changes the bounds: the view can flip between two ranges
+    for ever, repainting without end and starving the event loop (an hour-long run froze after
+    a few minutes). Bounds from the full data do not depend on the view.
+    """
+
+    def __init__(self, *args, **kwargs):
+        self._bounds: dict = {}
+        super().__init__(*args, **kwargs)
+
+    def setData(self, *args, **kwargs) -> None:
+        self._bounds = {}
+        super().setData(*args, **kwargs)
+
+    def setLogMode(self, xState: bool, yState: bool) -> None:
+        self._bounds = {}
+        super().setLogMode(xState, yState)
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        if not self.isVisible() or frac < 1.0 or orthoRange is not None:
+            return super().dataBounds(ax, frac, orthoRange)
+        if ax not in self._bounds:
+            self._bounds[ax] = self._full_bounds(ax)
+        return self._bounds[ax]
+
+    def _full_bounds(self, ax: int):
+        x, y = self.getOriginalDataset()
+        values = (x, y)[ax] if x is not None else None
+        if values is None or len(values) == 0:
+            return None, None
+        values = np.asarray(values, dtype=float)
+        if self.opts["logMode"][ax]:
+            values = values[values > 0]
+            if values.size == 0:
+                return None, None
+            values = np.log10(values)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            return None, None
+        return float(values.min()), float(values.max())
+
+
+def make_curve(plot: pg.PlotItem, color, name: str, width: float = 1.5) -> LiveCurve:
     """A persistent curve that stays fast on long runs (clip to view, peak downsampling)."""
     # pyqtgraph's default auto-downsampling keeps ~5 samples per pixel, and "peak" keeps two per
     # sample: ten segments per pixel, each stroked on its own with a pen this wide. A factor of 1
     # keeps a min and a max per pixel column, which draws the same envelope (~10x less stroking).
-    curve = plot.plot([], [], pen=pg.mkPen(color, width=width), name=name,
+    curve = LiveCurve([], [], pen=pg.mkPen(color, width=width), name=name,
                       autoDownsampleFactor=DOWNSAMPLE_FACTOR)
+    plot.addItem(curve)     # first: addItem applies the plot's own (off) downsampling settings
     curve.setClipToView(True)
     curve.setDownsampling(auto=True, method="peak")
     return curve

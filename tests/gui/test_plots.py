@@ -256,3 +256,26 @@ def test_long_curves_draw_about_two_points_per_pixel_column_and_keep_their_peaks
         assert 0 < pixels < 600
         assert len(x) <= 2 * pixels + 4, f"{len(x)} points drawn in {pixels:.0f} pixel columns"
         assert np.nanmax(y) == pytest.approx(50.0 if plot is metrics.loss_plot else math.log10(50.0))
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_auto_range_bounds_are_the_whole_data_whatever_the_view(qtbot, log):
+    # Bounds of the downsampled points changed with the view's width (peak downsampling drops
+    # the last len % ds points); auto-range then flipped the view between two ranges for ever.
+    w = MetricsPlot()
+    qtbot.addWidget(w)
+    w.resize(777, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    n = 123_457
+    w.add_steps(np.arange(n), np.linspace(1.0, 2.0, n))
+    w.log_loss.setChecked(log)
+    w.flush()
+    view = w.loss_plot.getViewBox()
+    expected_y = (0.0, math.log10(2.0)) if log else (1.0, 2.0)
+    for right in (n * 0.31, n * 0.77, n * 1.0, n * 1.13):
+        view.setXRange(0, right, padding=0)           # a different downsampling factor each time
+        w.step_curve.dataBounds(0)                     # (what the view asks when auto-ranging)
+        assert w.step_curve.dataBounds(0) == (0.0, n - 1.0)
+        assert w.step_curve.dataBounds(1) == pytest.approx(expected_y)
+
