@@ -298,7 +298,8 @@ class MetricsPlot(QWidget):
         self.loss_plot.getAxis("left").setWidth(52)
         self.metric_plot.getAxis("left").setWidth(52)
         self.loss_plot.addLegend(offset=(-8, 8), labelTextColor=AXIS_COLOR, brush=LEGEND_BRUSH, pen=LEGEND_PEN)
-        self.metric_plot.addLegend(offset=(-8, -8), labelTextColor=AXIS_COLOR, brush=LEGEND_BRUSH, pen=LEGEND_PEN)
+        # One legend, above: the accuracy plot's curves have the same colours, and a second legend
+        # covered most of that shorter plot.
 
         self.step_curve = make_curve(self.loss_plot, STEP_COLOR, "train (per step)", 1.0)
         self.curves = {
@@ -312,8 +313,8 @@ class MetricsPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
-        layout.addWidget(self.loss_widget, 3)
-        layout.addWidget(self.metric_widget, 2)
+        layout.addWidget(self.loss_widget, 1)
+        layout.addWidget(self.metric_widget, 1)     # it also holds the shared x axis
 
         self.set_metric_name(self.metric_name)
         self._update_axis_label()
