@@ -165,10 +165,24 @@ class Coalescer:
 
 
 class DecadeAxis(pg.AxisItem):
-    """An axis whose log-mode ticks read like the colour bar's: "1e-3", "1", "5e-4"."""
+    """An axis whose log-mode ticks read like the colour bar's: "1e-3", "1", "5e-4".
+
+    Within a decade pyqtgraph ticks 2, 3, ..., 9 times the decade, and on a short axis their
+    labels ran into each other; they are labelled as room allows: the decades only, then
+    also 2 and 5, then all.
+    """
 
     def logTickStrings(self, values, scale, spacing):
-        return [short_label(10.0 ** float(v) * scale) for v in values]
+        length = self.geometry().height() if self.orientation in ("left", "right") else self.geometry().width()
+        decades = abs(self.range[1] - self.range[0]) or 1.0
+        per_decade = length / decades
+        shown = (1,) if per_decade < 60 else (1, 2, 5) if per_decade < 200 else tuple(range(1, 10))
+        labels = []
+        for v in values:
+            x = 10.0 ** float(v) * scale
+            mantissa = round(x / 10.0 ** math.floor(math.log10(x) + 1e-9)) if x > 0 else 1
+            labels.append(short_label(x) if mantissa in shown else "")
+        return labels
 
 
 def make_plot_widget() -> pg.PlotWidget:
