@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from .canvas.colormap import NEGATIVE, POSITIVE, diverging, sequential
 from .gradient_flow import PALETTE
-from .plots import AXIS_COLOR, style_plot
+from .plot_parts import AXIS_COLOR, style_plot
 
 TASKS = ("classification", "regression")
 LIGHTEN = 0.45          # share of white mixed into the heat map under the points
