@@ -19,6 +19,7 @@ from gui.canvas.scene import CanvasScene
 from gui.canvas.view import CanvasView
 from gui.commands import push_edit
 from gui.document import APP_NAME, DEFAULT_EXAMPLE, Document, app_settings, examples
+from gui.garbage import collect_between_events
 from gui.icons import icon
 from gui.inspector import Inspector, design_summary
 from gui.palette import Palette
@@ -38,6 +39,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, graph: Graph | None = None, path=None, *, restore_settings: bool = True):
         super().__init__()
+        collect_between_events()
         self.setWindowIcon(icon("app"))
         self._fitted = False
         self.graph = graph if graph is not None else Graph()

@@ -10,8 +10,20 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ["BACKPROP_STUDIO_DATA"] = tempfile.mkdtemp(prefix="backprop-studio-test-data-")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pytest  # noqa: E402
+
 
 _exit_status = {"code": 0}
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_between_tests(qapp):
+    # As in the app: no automatic cyclic collection, which could start inside a paint
+    # (gui/garbage.py); the app's timer collects during events, and this between tests.
+    from gui.garbage import collect_between_events
+    collector = collect_between_events()
+    yield
+    collector.check()
 
 
 def pytest_sessionfinish(session, exitstatus):
