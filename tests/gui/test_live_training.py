@@ -1,6 +1,7 @@
 """Live training in the window: a real worker process driven through the training panel."""
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QTabBar
 
 from engine import Network
 from engine.datasets import from_settings
@@ -140,3 +141,21 @@ def test_gradient_matrix_shows_the_selected_connection(qtbot, main_window):
     g = training.latest["gradients"]["W:h1->h2"]
     assert training.matrix.values.shape == g.shape
     assert "h1 → h2" in training.matrix.caption.text()
+
+
+def front_tab(window, title):
+    """The title of the dock in front of the tab group holding ``title``."""
+    for bar in window.findChildren(QTabBar):
+        if bar.isVisible() and title in [bar.tabText(i) for i in range(bar.count())]:
+            return bar.tabText(bar.currentIndex())
+    return None
+
+
+def test_a_new_user_sees_the_decision_boundary_in_front_of_the_gradient_matrix(qtbot, main_window):
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    qtbot.waitUntil(lambda: front_tab(main_window, "Gradient matrix") == "Decision boundary")
+    training = ready(qtbot, main_window)
+    training.panel.step_button.click()
+    wait_for_step(qtbot, training, 1)
+    assert training.boundary.isVisible() and front_tab(main_window, "Decision boundary") == "Decision boundary"
