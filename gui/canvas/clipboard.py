@@ -7,6 +7,7 @@ pasting those when the Graph already has one skips them (the caller is told).
 """
 from __future__ import annotations
 
+import atexit
 import json
 
 from PySide6.QtCore import QMimeData, QPointF
@@ -76,6 +77,22 @@ def put_on_clipboard(data: dict) -> None:
     clipboard = QGuiApplication.clipboard()
     if clipboard is not None:
         clipboard.setMimeData(mime)
+        atexit.unregister(leave_as_text)
+        atexit.register(leave_as_text)
+
+
+def leave_as_text() -> None:
+    """At exit, swap the copied design on the clipboard for the same JSON as plain text.
+
+    The clipboard owns the QMimeData made above, which has a Python wrapper; deleting it in
+    Qt's own exit handlers, after the interpreter has finished, crashed the process
+    (SIGSEGV on the offscreen platform). Text set by Qt has no wrapper, and still pastes
+    here (``read_clipboard`` reads design text) and in any editor.
+    """
+    clipboard = QGuiApplication.clipboard() if QGuiApplication.instance() is not None else None
+    mime = clipboard.mimeData() if clipboard is not None else None
+    if mime is not None and mime.hasFormat(DESIGN_MIME):
+        clipboard.setText(mime.text())
 
 
 def read_clipboard() -> dict | None:
