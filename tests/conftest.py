@@ -13,9 +13,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pytest  # noqa: E402
 
 
-_exit_status = {"code": 0}
-
-
 @pytest.fixture(autouse=True)
 def _garbage_collected_between_tests(qapp):
     # As in the app: no automatic cyclic collection, which could start inside a paint
@@ -25,16 +22,3 @@ def _garbage_collected_between_tests(qapp):
     yield
     collector.check()
 
-
-def pytest_sessionfinish(session, exitstatus):
-    _exit_status["code"] = int(exitstatus)
-
-
-def pytest_unconfigure(config):
-    # Interpreter shutdown after a long Qt session segfaulted (in Qt/shiboken object
-    # teardown, after every test had passed and the summary was printed). Nothing is
-    # left to do once the run is over, so end the process with the run's own status.
-    if "PySide6.QtWidgets" in sys.modules:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_exit_status["code"])
