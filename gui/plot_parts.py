@@ -46,6 +46,13 @@ class Coalescer:
             self._redraw()
 
 
+def labelled_mantissas(px_per_decade: float) -> tuple[int, ...]:
+    """Which ticks of a log decade get a label at this many pixels per decade."""
+    if px_per_decade < 60:
+        return (1,)
+    return (1, 2, 5) if px_per_decade < 200 else tuple(range(1, 10))
+
+
 class DecadeAxis(pg.AxisItem):
     """An axis whose log-mode ticks read like the colour bar's: "1e-3", "1", "5e-4".
 
@@ -57,8 +64,7 @@ class DecadeAxis(pg.AxisItem):
     def logTickStrings(self, values, scale, spacing):
         length = self.geometry().height() if self.orientation in ("left", "right") else self.geometry().width()
         decades = abs(self.range[1] - self.range[0]) or 1.0
-        per_decade = length / decades
-        shown = (1,) if per_decade < 60 else (1, 2, 5) if per_decade < 200 else tuple(range(1, 10))
+        shown = labelled_mantissas(length / decades)
         labels = []
         for v in values:
             x = 10.0 ** float(v) * scale
