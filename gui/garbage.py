@@ -1,10 +1,12 @@
 """Python's cyclic garbage collection, moved out of paints and threads onto a GUI timer."""
+from functools import cache
+
 from pyqtgraph.util.garbage_collector import GarbageCollector
 
 INTERVAL_S = 0.5
-_collector: list[GarbageCollector] = []
 
 
+@cache
 def collect_between_events() -> GarbageCollector:
     """Turn off automatic cyclic collection and collect from a timer in the GUI thread.
 
@@ -14,6 +16,4 @@ def collect_between_events() -> GarbageCollector:
     off their thread. From a timer it runs between events, where freeing anything is safe.
     Needs a QApplication; calling it again returns the collector already running.
     """
-    if not _collector:
-        _collector.append(GarbageCollector(interval=INTERVAL_S))
-    return _collector[0]
+    return GarbageCollector(interval=INTERVAL_S)
