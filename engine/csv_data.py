@@ -1,7 +1,9 @@
 """The user's own CSV: header detection, a target column, numeric features.
 
 Rows are read with the csv module and converted a block at a time (numpy parses
-the numbers), so a large file costs its numbers in float64 and little more.
+the numbers), so a large file costs its numbers in float64 and little more. A file
+over the limits (MAX_VALUES, MAX_ROW_CHARS) is refused as soon as a row crosses
+them, before the rest is read; a path that is no regular file, before it is opened.
 Every problem is a DataError naming the file, and for a bad cell its row (as
 counted in the file, 1-based, header included) and column.
 """
@@ -15,12 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import DataError
+from .io.regular_file import NotAFileError, open_regular
 
 MAX_VALUES = 20_000_000      # rows × feature columns: 160 MB of float64
 MAX_INT_CLASSES = 20         # an integer target with at most this many values is a class label
 MAX_TEXT_CLASSES = 100       # a text target with more distinct values is refused
+MAX_ROW_CHARS = 2_000_000    # a longer record is refused before it is split into cells
 SAMPLE_ROWS = 20             # rows read to detect the header and text columns
+SAMPLE_CELLS = 1_000_000     # ...or fewer, when the rows are this wide
 BLOCK_ROWS = 8192
+BLOCK_CELLS = 1_000_000      # cells held as text before a block is parsed: memory stays bounded
 DELIMITERS = (",", ";", "\t")
 
 
@@ -55,27 +61,33 @@ class _Rows:
     def __init__(self, path: Path):
         self.path = path
         try:
-            self._file = open(path, newline="", encoding="utf-8-sig")
+            self._file = open_regular(path, "r", newline="", encoding="utf-8-sig")
         except FileNotFoundError:
             raise DataError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise DataError(f"{path} is a folder, not a CSV file") from None
+        except NotAFileError as e:  # a pipe would block open() and read(); /dev/zero never ends
+            raise DataError(str(e)) from None
         except OSError as e:
             raise DataError(f"{path}: cannot read it ({e.strerror or e})") from None
-        except ValueError:      # a NUL in the name (a hand-edited design's "data")
-            raise DataError(f"{str(path)!r} is not a usable file name") from None
-        if not path.is_file():  # /dev/zero is one endless line; a pipe may never end
-            self._file.close()
-            raise DataError(f"{path} is not a regular file")
         try:
-            first_line = self._guard(self._file.readline)
+            first_line = self._guard(lambda: self._file.readline(MAX_ROW_CHARS))
         except DataError:
             self._file.close()      # __exit__ will not run: the reader was never made
             raise
         self._file.seek(0)
         delimiter = max(DELIMITERS, key=first_line.count) if any(d in first_line for d in DELIMITERS) else ","
-        self._reader = csv.reader(self._file, delimiter=delimiter)
+        self._chars = 0             # characters of the record being read
+        self._reader = csv.reader(self._lines(), delimiter=delimiter)
         self.row = 0
+
+    def _lines(self):
+        """The file's lines, refusing a record longer than MAX_ROW_CHARS before it is held whole."""
+        readline, limit = self._file.readline, MAX_ROW_CHARS + 1
+        while line := readline(limit):
+            self._chars += len(line)
+            if self._chars > MAX_ROW_CHARS:
+                raise DataError(f"{self.path.name}, row {self.row + 1} is longer than {MAX_ROW_CHARS:,} "
+                                "characters: too long to be a row of numbers")
+            yield line
 
     def _guard(self, fn):
         try:
@@ -91,6 +103,7 @@ class _Rows:
     def __next__(self) -> list[str]:
         while True:
             record = self._guard(lambda: next(self._reader))
+            self._chars = 0
             self.row += 1
             if record and not (len(record) == 1 and not record[0].strip()):
                 return record
@@ -107,10 +120,11 @@ class _Rows:
 
 def _read_head(rows: _Rows) -> tuple[list[tuple[int, list[str]]], bool, list[str]]:
     """The first rows (with row numbers), whether the first is a header, and the column names."""
-    head = []
+    head, n_cells = [], 0
     for record in rows:
         head.append((rows.row, record))
-        if len(head) > SAMPLE_ROWS:
+        n_cells += len(record)
+        if len(head) > SAMPLE_ROWS or (len(head) > 1 and n_cells >= SAMPLE_CELLS):
             break
     if not head:
         raise DataError(f"{rows.path.name} is empty: it needs a row per example")
@@ -235,6 +249,78 @@ def _bad_cell(cells, row_numbers, names, file) -> DataError:
     return DataError(f"{file}: a feature cell is not a number")  # numpy and float() disagree
 
 
+def _choose_features(features, t: int, columns: list[str], data_head, path: Path):
+    """(feature column indices, skipped text columns): ``features`` if given, else every
+    column besides the target that holds numbers in the sample rows."""
+    if features:
+        idx = [_resolve_column(f, columns, path, "feature") for f in features]
+        if t in idx:
+            raise DataError(f'column "{columns[t]}" cannot be both the target and a feature')
+        return list(dict.fromkeys(idx)), []
+    sample = [r for _, r in data_head if len(r) == len(columns)]
+    idx, skipped = [], []
+    for j in range(len(columns)):
+        if j == t:
+            continue
+        if sample and not any(_is_number(r[j]) for r in sample):
+            skipped.append(columns[j])
+        else:
+            idx.append(j)
+    if not idx:
+        raise DataError(f"{path.name}: no column besides the target holds numbers; the features "
+                        "must be numeric")
+    return idx, skipped
+
+
+def _too_large(file: str, n_features: int, row: int) -> DataError:
+    return DataError(f"{file} is too large: more than {MAX_VALUES:,} values (rows × feature columns; "
+                     f"{n_features:,} feature columns, refused at row {row:,}); use fewer rows or columns")
+
+
+class _Blocks:
+    """Feature rows collected as text and parsed a block at a time into float64.
+
+    The value cap is checked as each row arrives, so a file too large is refused
+    after reading at most MAX_VALUES values and one block of text.
+    """
+
+    def __init__(self, idx: list[int], t: int, names: list[str], target: _Target, file: str):
+        self.pick = operator.itemgetter(*idx) if len(idx) > 1 else (lambda r, j=idx[0]: (r[j],))
+        self.t, self.names, self.target, self.file = t, names, target, file
+        self.width = len(idx)
+        self.block_rows = max(1, min(BLOCK_ROWS, BLOCK_CELLS // self.width))
+        self.blocks: list[np.ndarray] = []
+        self.n_rows = 0
+        self.cells, self.tcells, self.numbers = [], [], []
+
+    def add(self, number: int, record: list[str]) -> None:
+        if (self.n_rows + len(self.cells) + 1) * self.width > MAX_VALUES:
+            self.flush()        # a bad cell before the cap is reported first
+            raise _too_large(self.file, self.width, number)
+        self.cells.append(self.pick(record))
+        self.tcells.append(record[self.t])
+        self.numbers.append(number)
+        if len(self.cells) >= self.block_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        cells, numbers, file = self.cells, self.numbers, self.file
+        if not cells:
+            return
+        try:
+            block = np.array(cells, dtype=np.float64)
+        except ValueError:
+            raise _bad_cell(cells, numbers, self.names, file) from None
+        if not np.isfinite(block).all():
+            r, j = np.argwhere(~np.isfinite(block))[0]
+            raise DataError(f'{file}, row {numbers[r]}, column "{self.names[j]}": "{cells[r][j].strip()}" '
+                            "is not a finite number: every feature cell must hold a number")
+        self.target.add(self.tcells, numbers, file)
+        self.blocks.append(block)
+        self.n_rows += len(cells)
+        self.cells, self.tcells, self.numbers = [], [], []
+
+
 def read_csv(path, target=None, features=None) -> CsvTable:
     """Read ``path`` for learning: ``target`` by name, "column N", 0-based index, or None (last column).
 
@@ -251,69 +337,26 @@ def read_csv(path, target=None, features=None) -> CsvTable:
                             "target column, separated by commas")
         t = _resolve_column(-1 if target is None else target, columns, path, "target")
         data_head = head[1:] if has_header else head
-        skipped = []
-        if features:
-            idx = [_resolve_column(f, columns, path, "feature") for f in features]
-            if t in idx:
-                raise DataError(f'column "{columns[t]}" cannot be both the target and a feature')
-            idx = list(dict.fromkeys(idx))
-        else:
-            sample = [r for _, r in data_head if len(r) == n_cols]
-            idx = []
-            for j in range(n_cols):
-                if j == t:
-                    continue
-                if sample and not any(_is_number(r[j]) for r in sample):
-                    skipped.append(columns[j])
-                else:
-                    idx.append(j)
-            if not idx:
-                raise DataError(f"{file}: no column besides the target holds numbers; the features "
-                                "must be numeric")
+        idx, skipped = _choose_features(features, t, columns, data_head, path)
         names = [columns[j] for j in idx]
-        pick = operator.itemgetter(*idx) if len(idx) > 1 else (lambda r, j=idx[0]: (r[j],))
         target_acc = _Target(columns[t])
-        blocks: list[np.ndarray] = []
-        n_rows = 0
-        cells, tcells, numbers = [], [], []
-
-        def flush():
-            nonlocal n_rows
-            try:
-                block = np.array(cells, dtype=np.float64)
-            except ValueError:
-                raise _bad_cell(cells, numbers, names, file) from None
-            if not np.isfinite(block).all():
-                r, j = np.argwhere(~np.isfinite(block))[0]
-                raise DataError(f'{file}, row {numbers[r]}, column "{names[j]}": "{cells[r][j].strip()}" '
-                                "is not a finite number: every feature cell must hold a number")
-            target_acc.add(tcells, numbers, file)
-            blocks.append(block)
-            n_rows += len(cells)
-            if n_rows * len(idx) > MAX_VALUES:
-                raise DataError(f"{file} is too large: more than {MAX_VALUES:,} values (rows × feature columns); "
-                                "use fewer rows or columns")
-            cells.clear(), tcells.clear(), numbers.clear()
-
-        def records():
-            yield from data_head
-            for record in rows:
-                yield rows.row, record
-
-        for number, record in records():
+        blocks = _Blocks(idx, t, names, target_acc, file)
+        for number, record in _records(data_head, rows):
             if len(record) != n_cols:
                 raise DataError(f"{file}, row {number} has {len(record)} cell{'s' * (len(record) != 1)}, "
                                 f"but row {head[0][0]} has "
                                 f"{n_cols}: every row needs the same number of columns")
-            cells.append(pick(record))
-            tcells.append(record[t])
-            numbers.append(number)
-            if len(cells) == BLOCK_ROWS:
-                flush()
-        if cells:
-            flush()
-    if not n_rows:
+            blocks.add(number, record)
+        blocks.flush()
+    if not blocks.n_rows:
         raise DataError(f"{file} has a header but no data rows")
     y, class_names = target_acc.finish(file)
-    return CsvTable(path, columns, has_header, names, columns[t], np.concatenate(blocks), y,
+    return CsvTable(path, columns, has_header, names, columns[t], np.concatenate(blocks.blocks), y,
                     class_names, skipped)
+
+
+def _records(data_head, rows: _Rows):
+    """(row number, record) for the sampled rows and then the rest of the file."""
+    yield from data_head
+    for record in rows:
+        yield rows.row, record

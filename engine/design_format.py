@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from .graph import Graph, GraphError
 from .io.atomic import atomic_write
+from .io.json_text import MAX_DEPTH, depth, read_json_text
+from .io.regular_file import NotAFileError, read_regular_text
 
 FORMAT = "backprop-studio-design"
 VERSION = 1
@@ -98,6 +98,8 @@ def graph_from_dict(data) -> Graph:
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise GraphError("the design's field 'settings' must be an object")
+    if depth(settings) > MAX_DEPTH:     # kept as is, and written back by recursive code
+        raise GraphError(f"the design's field 'settings' nests more than {MAX_DEPTH} levels deep")
     graph.settings = settings
     # A loss that does not fit the output yet is a design in progress, like an unconnected
     # node: it loads (the app saved it), and training says what to change.
@@ -107,25 +109,18 @@ def graph_from_dict(data) -> Graph:
 def load_design(path) -> Graph:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")     # Notepad's byte-order mark is fine
+        text = read_regular_text(path, "utf-8-sig")     # Notepad's byte-order mark is fine
     except FileNotFoundError:
         raise GraphError(f"{path}: no such file") from None
+    except NotAFileError as e:      # a pipe would block; /dev/zero never ends
+        raise GraphError(str(e)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise GraphError(f"{path}: cannot read it ({e.__class__.__name__}: {e})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise GraphError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-    except ValueError as e:     # an integer of more than 4,300 digits
-        raise GraphError(f"{path.name}: not a design ({e})") from None
-    except RecursionError:
-        raise GraphError(f"{path.name}: the file is nested too deeply to be a design") from None
+    data = read_json_text(text, path.name, GraphError)
     try:
         return graph_from_dict(data)
     except GraphError as e:
         raise GraphError(f"{path.name}: {e}") from None
-    except RecursionError:
-        raise GraphError(f"{path.name}: the file is nested too deeply to be a design") from None
 
 
 def save_design(graph: Graph, path) -> None:

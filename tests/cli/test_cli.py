@@ -325,3 +325,53 @@ def test_float64_training_exports_float64_weights_exactly(design, tmp_path, caps
     assert main(["export", str(design), "--weights", str(w64), str(js)]) == 0
     a, b = load_weights(w64), load_weights(js)
     assert all(a[k].dtype == b[k].dtype == np.float64 and np.array_equal(a[k], b[k]) for k in a)
+
+
+# ----- paths that are not regular files, and files too large (issue 16) ----------------------
+def _limited_memory():
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))    # reading /dev/zero whole fails, not the machine
+
+
+def _run_main(argv, timeout=60):
+    """main.py in a subprocess: (exit status, stderr); a run that hangs fails at ``timeout``."""
+    try:
+        result = subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, argv)], capture_output=True,
+                                text=True, timeout=timeout, preexec_fn=_limited_memory, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"main.py {' '.join(map(str, argv))} still running after {timeout} s: it hangs")
+    return result.returncode, result.stderr
+
+
+@pytest.mark.parametrize("what, kind", [("data", "fifo"), ("data", "folder"), ("data", "device"),
+                                        ("design", "fifo"), ("design", "device"),
+                                        ("weights", "fifo"), ("weights", "device")])
+def test_a_path_that_is_not_a_regular_file_is_one_error_line(design, tmp_path, what, kind):
+    from tests.hang_guard import MESSAGES, non_regular
+    path = non_regular(tmp_path, kind, {"data": "data.csv", "design": "d.json", "weights": "w.npz"}[what])
+    argv = ["train", path if what == "design" else design, "--epochs", "1"]
+    argv += {"data": ["--data", path], "weights": ["--data", "xor", "--weights", path]}.get(what, [])
+    code, err = _run_main(argv)
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: {path} {MESSAGES[kind]}") and "not a regular file" in err
+
+
+def test_dev_zero_as_data_is_one_error_line(design):
+    code, err = _run_main(["train", design, "--data", "/dev/zero", "--epochs", "1"])
+    assert code == 1 and err == "error: /dev/zero is a device, not a regular file\n"
+
+
+def test_a_wide_csv_is_refused_early_with_the_cap_message(design, tmp_path):
+    # 400 columns: with a cap of 20,000 values the 51st row is refused. The bad cell near the
+    # end was reported instead while every row was held as text before the cap was checked.
+    path = tmp_path / "wide.csv"
+    row = ",".join(["0.5"] * 400)
+    path.write_text(",".join(f"c{j}" for j in range(400)) + "\n" + (row + "\n") * 3000 + "0.5,x" + row[7:] + "\n")
+    script = ("import sys; from engine import csv_data; csv_data.MAX_VALUES = 20_000; "
+              "from engine.cli import main; sys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", script, "train", str(design), "--data", str(path),
+                             "--target", "c0", "--epochs", "1"], capture_output=True, text=True, timeout=60,
+                            cwd=ROOT)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == ("error: wide.csv is too large: more than 20,000 values (rows × feature columns; "
+                             "399 feature columns, refused at row 52); use fewer rows or columns\n")

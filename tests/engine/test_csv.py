@@ -1,11 +1,13 @@
 """The user's CSV: header detection, the target column, classes vs regression, and every bad input."""
+import re
 import time
 
 import numpy as np
 import pytest
 
 from engine import csv_data
-from engine.datasets import DataError, csv_columns, load_dataset
+from engine.datasets import DataError, csv_columns, from_settings, load_dataset
+from tests.hang_guard import KINDS, MESSAGES, guarded, non_regular
 
 
 def write(tmp_path, text, name="data.csv", encoding="utf-8"):
@@ -158,3 +160,70 @@ def test_a_large_file_loads_quickly(tmp_path):
     elapsed = time.perf_counter() - start
     assert d.class_names == ["0", "1"] and d.X_train.shape == (160_000, 5)
     assert elapsed < 3.0  # ~0.35 s here: about 1.7 s per million rows of 6 columns
+
+
+# ----- paths that are not regular files, and files too large (issue 16) ----------------------
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_data_path_that_is_not_a_regular_file_is_refused_at_once(tmp_path, kind):
+    # open() on a FIFO blocked until a writer came: opening such a design froze the window.
+    path = non_regular(tmp_path, kind)
+    for load in (csv_columns, csv_data.read_csv, lambda p: load_dataset(str(p))):
+        with pytest.raises(DataError, match=f"{re.escape(str(path))} {MESSAGES[kind]}.*, not a regular file"):
+            guarded(load, path, path=path)
+
+
+def test_dev_zero_and_a_design_setting_naming_a_fifo_are_refused(tmp_path):
+    with pytest.raises(DataError, match="/dev/zero is a device"):
+        guarded(csv_columns, "/dev/zero")
+    fifo = non_regular(tmp_path, "fifo", "pipe.csv")
+    with pytest.raises(DataError, match="pipe.csv is a named pipe"):
+        guarded(from_settings, {"data": "pipe.csv"}, "mse", base_dir=tmp_path, path=fifo)
+
+
+def test_the_value_cap_is_checked_as_rows_arrive_not_after_the_block(tmp_path, monkeypatch):
+    # The old reader parsed a whole block (8,192 rows) before checking the cap, so it reported
+    # this bad cell, far beyond the cap, after holding every row as text.
+    monkeypatch.setattr(csv_data, "MAX_VALUES", 50)
+    rows = ["a,b,t"] + [f"{i},{i},{i}" for i in range(1000)]
+    rows[900] = "x,1,1"
+    with pytest.raises(DataError, match=r"too large: more than 50 values .*2 feature columns, "
+                                        r"refused at row 27\)"):
+        csv_data.read_csv(write(tmp_path, "\n".join(rows)))
+
+
+def test_a_bad_cell_before_the_cap_is_still_reported_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_data, "MAX_VALUES", 50)
+    rows = ["a,b,t"] + [f"{i},{i},{i}" for i in range(100)]
+    rows[20] = "20,oops,1"
+    with pytest.raises(DataError, match='row 21, column "b": "oops" is not a number'):
+        csv_data.read_csv(write(tmp_path, "\n".join(rows)))
+
+
+def test_a_wide_file_is_parsed_in_blocks_of_bounded_cells(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_data, "BLOCK_CELLS", 100)
+    monkeypatch.setattr(csv_data, "SAMPLE_CELLS", 100)
+    sizes = []
+    flush = csv_data._Blocks.flush
+
+    def recording(self):
+        sizes.append(len(self.cells) * self.width)
+        flush(self)
+
+    monkeypatch.setattr(csv_data._Blocks, "flush", recording)
+    header = ",".join(f"c{j}" for j in range(40))
+    rows = [header] + [",".join(str(i + j) for j in range(39)) + f",{i % 2}" for i in range(30)]
+    table = csv_data.read_csv(write(tmp_path, "\n".join(rows)))
+    assert table.X.shape == (30, 39) and table.has_header and table.class_names == ["0", "1"]
+    assert max(sizes) <= 100 and sum(sizes) == 30 * 39
+
+
+def test_a_row_too_long_is_refused_before_it_is_read_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_data, "MAX_ROW_CHARS", 1000)
+    ok = write(tmp_path, "a,b\n" + "1,0." + "2" * 990 + "\n", "ok.csv")
+    assert csv_data.read_csv(ok).X.shape == (1, 1)
+    long = write(tmp_path, "a,b\n1,2\n" + "1," * 100_000 + "1\n")
+    with pytest.raises(DataError, match="data.csv, row 3 is longer than 1,000 characters"):
+        csv_data.read_csv(long)
+    quoted = write(tmp_path, 'a,b\n1,"' + "2\n" * 600 + '"\n', "quoted.csv")   # one record, many lines
+    with pytest.raises(DataError, match="row 2 is longer than 1,000 characters"):
+        csv_data.read_csv(quoted)

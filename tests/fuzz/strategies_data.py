@@ -16,6 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from engine import Graph
+from engine.datasets import BUILTIN_2D, SKLEARN
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import DESIGN_KEY, FORMAT
 from tests.fuzz.strategies import EXAMPLES, damaged, designs, nasty
@@ -263,3 +264,44 @@ def csv_targets(header):
     return st.one_of(st.none(), st.sampled_from(names),
                      st.sampled_from(("column 2", "Column 1", "column 99")),
                      st.integers(-4, 7), st.sampled_from((True, 1.5, "nope", "")))
+
+
+# ----- paths that are not regular files, and CSVs wider than the cap (issue 16) -------------
+NON_REGULAR = ("fifo", "folder", "device", "dev_zero")     # tests.hang_guard's kinds, and /dev/zero
+BUILT_IN = (*BUILTIN_2D, *SKLEARN, "house_prices", "house_prices.csv")
+PATH_NAMES = ("data.csv", "data", "my data.CSV", "größe.csv", "x.txt", ".csv", "-", "a b\tc.csv")
+
+
+def _a_file_name(name: str) -> bool:
+    """Not ".", "..", a home folder ("~"), nor a built-in data set's name."""
+    return name not in (".", "..") and not name.startswith("~") and name.strip().lower() not in BUILT_IN
+
+
+@st.composite
+def non_regular_data(draw) -> tuple[str, str]:
+    """(kind, file name): a data path that is a FIFO, a folder, a link to /dev/zero, or /dev/zero."""
+    odd = st.text(st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)),
+                  min_size=1, max_size=12).filter(_a_file_name)
+    return draw(st.sampled_from(NON_REGULAR)), draw(st.sampled_from(PATH_NAMES) | odd)
+
+
+@st.composite
+def wide_csvs(draw) -> tuple[bytes, int, int, int]:
+    """(bytes, cap, feature columns, file row refused): a numeric CSV of 2 to 400 columns with
+    more values than ``cap``; maybe a bad cell at or beyond the refused row, never reached."""
+    n_cols = draw(st.integers(2, 400))
+    width = n_cols - 1
+    cap = draw(st.integers(1, 4_000))
+    allowed = cap // width                      # data rows within the cap
+    n_rows = allowed + draw(st.integers(1, 40))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    table = rng.integers(-9, 10, size=(n_rows, n_cols)).astype(str).tolist()
+    if allowed and draw(st.booleans()):         # row 0 keeps the column numeric in the sample
+        table[draw(st.integers(allowed, n_rows - 1))][draw(st.integers(0, width - 1))] = \
+            draw(st.sampled_from(CELL_TEXT[2:]))
+    header = draw(st.booleans())
+    lines = ([[f"c{j}" for j in range(n_cols)]] if header else []) + table
+    delimiter = draw(st.sampled_from(DELIMITERS))
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator=draw(st.sampled_from(("\n", "\r\n")))).writerows(lines)
+    return buf.getvalue().encode(), cap, width, allowed + 1 + header

@@ -1,26 +1,33 @@
 """Fuzzing the CSV loaders: csv_columns, read_csv and load_dataset, the command line's
-train --data file.csv, and one generated 50 MB file.
+train --data file.csv, and one generated 50 MB file; data paths that are a FIFO, a folder
+or a device (refused at once, never hanging), and CSVs wider than a small cap (refused at
+the row that crosses it).
 
 Only DataError may come out. Data that loads is whole: finite float64 features, one target
 per row, class indices within the class names.
 """
 import gc
+import itertools
 import json
+import re
 import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Graph
+from engine import Graph, csv_data
+from engine.cli import main
 from engine.csv_data import csv_columns, read_csv
-from engine.datasets import DataError, load_dataset
+from engine.datasets import DataError, from_settings, load_dataset
 from tests.fuzz.strategies import ROOT, accepted, count, fuzz_settings
-from tests.fuzz.strategies_data import csv_bytes, csv_targets
+from tests.fuzz.strategies_data import csv_bytes, csv_targets, non_regular_data, wide_csvs
+from tests.hang_guard import guarded, non_regular
 
 LOSSES = ("mse", "bce", "softmax_ce")
 
@@ -99,16 +106,21 @@ def test_the_command_line_on_fuzzed_csv(folder, cli, data, target):
 
 
 # ----- a 50 MB file ----------------------------------------------------------------------------
-LOAD_SCRIPT = """
-import json, resource, sys, time
+# The peak is VmHWM: ru_maxrss keeps the peak of the forked test process across exec().
+PEAK = """
+import re
+def peak_mb():
+    return int(re.search(r"VmHWM:\\s*(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
+"""
+LOAD_SCRIPT = PEAK + """
+import json, sys, time
 sys.path.insert(0, {root!r})
 from engine.datasets import load_dataset
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_mb()
 started = time.perf_counter()
 ds = load_dataset({path!r}, loss="softmax_ce")
 print(json.dumps({{"seconds": time.perf_counter() - started, "rows": len(ds.X_train) + len(ds.X_val),
-                   "features": ds.n_inputs, "classes": ds.n_classes,
-                   "grew_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024}}))
+                   "features": ds.n_inputs, "classes": ds.n_classes, "grew_mb": peak_mb() - before}}))
 """
 
 
@@ -137,6 +149,42 @@ def test_a_50_mb_csv_loads_in_seconds_without_blowing_up_memory(tmp_path):
     # The values are 8 × rows float64 (~42 MB); the loader should need a small multiple of that.
     assert info["grew_mb"] < 400
     assert info["seconds"] < 30
+
+
+REFUSE_SCRIPT = PEAK + """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from engine import csv_data
+from engine.datasets import DataError
+csv_data.MAX_VALUES = {cap}
+before = peak_mb()
+started = time.perf_counter()
+try:
+    csv_data.read_csv({path!r})
+except DataError as e:
+    message = str(e)
+print(json.dumps({{"seconds": time.perf_counter() - started, "message": message,
+                   "grew_mb": peak_mb() - before}}))
+"""
+
+
+def test_a_wide_csv_over_the_cap_is_refused_in_bounded_memory(tmp_path):
+    # 1,000 rows of 4,000 columns (16 MB) with a cap of 2,000,000 values: the reader held every
+    # row of a block (up to 8,192) as text, ~60 bytes a cell, before it checked the cap.
+    path = tmp_path / "wide.csv"
+    row = ",".join(["0.1"] * 4000) + "\n"
+    path.write_text(",".join(f"c{j}" for j in range(4000)) + "\n" + row * 1000)
+    result = subprocess.run([sys.executable, "-c", REFUSE_SCRIPT.format(root=str(ROOT), path=str(path),
+                                                                       cap=2_000_000)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    count("CSV: a wide file over a cap of 2,000,000 values")
+    print(f"refused in {info['seconds']:.1f} s, peak memory +{info['grew_mb']:.0f} MB")
+    # 2,000,000 float64 values are 16 MB, and a block of text at most BLOCK_CELLS cells (~60 MB):
+    # ~90 MB here, against ~310 MB before.
+    assert info["grew_mb"] < 160
+    assert "refused at row 502)" in info["message"]
 
 
 # ----- regressions and documented behaviour ----------------------------------------------------
@@ -172,3 +220,59 @@ def test_a_data_path_that_is_no_csv_file_is_a_data_error(name):
     # A hand-edited design's "data": a NUL made open() raise ValueError; /dev/zero never ended.
     with pytest.raises(DataError, match="not a usable file name|not a regular file"):
         load_dataset(name, loss="mse")
+
+
+# ----- paths that are not regular files, and CSVs wider than the cap (issue 16) ----------------
+_cases = itertools.count()
+
+
+def _non_regular(folder, kind: str, name: str):
+    """The path of ``kind`` named ``name`` in a new folder (/dev/zero itself for dev_zero)."""
+    if kind == "dev_zero":
+        return Path("/dev/zero")
+    case = folder / f"case {next(_cases)}"
+    case.mkdir()
+    return non_regular(case, kind, name)
+
+
+@fuzz_settings(60)
+@given(data=non_regular_data(), loss=st.sampled_from(LOSSES))
+def test_a_data_path_that_is_not_a_regular_file_is_refused_by_every_loader(folder, data, loss):
+    path = _non_regular(folder, *data)
+    count("CSV: non-regular data path (engine loaders)", 4)
+    message = f"{re.escape(str(path))} is .*, not a regular file"
+    settings = {"data": path.name if path.parent != Path("/dev") else str(path), "target": "x"}
+    for load, args in ((csv_columns, (path,)), (read_csv, (path,)), (load_dataset, (str(path),)),
+                       (from_settings, (settings, loss, path.parent))):
+        with pytest.raises(DataError, match=message):
+            guarded(load, *args, path=path)
+
+
+@fuzz_settings(20)
+@given(data=non_regular_data())
+def test_the_command_line_refuses_a_data_path_that_is_not_a_regular_file(folder, cli, data):
+    path = _non_regular(folder, *data)
+    count("CSV: non-regular data path (main.py train --data)")
+    design = ROOT / "resources" / "examples" / "xor_neurons.json"
+    code, _ = guarded(cli, ["train", design, "--data", path, "--epochs", "1"], path=path)
+    assert code == 1
+
+
+@fuzz_settings(120)
+@given(data=wide_csvs())
+def test_a_csv_wider_than_the_cap_is_refused_at_the_row_that_crosses_it(folder, capsys, data):
+    text, cap, width, row = data
+    path = folder / "wide.csv"
+    path.write_bytes(text)
+    count("CSV: wider than a small cap (read_csv and main.py train)", 2)
+    message = (f"wide.csv is too large: more than {cap:,} values (rows × feature columns; "
+               f"{width:,} feature columns, refused at row {row:,}); use fewer rows or columns")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csv_data, "MAX_VALUES", cap)
+        with pytest.raises(DataError) as e:
+            read_csv(path)
+        assert str(e.value) == message
+        capsys.readouterr()
+        assert main(["train", str(ROOT / "resources" / "examples" / "xor_neurons.json"),
+                     "--data", str(path), "--epochs", "1"]) == 1
+        assert capsys.readouterr().err == f"error: {message}\n"

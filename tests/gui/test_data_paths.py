@@ -1,0 +1,39 @@
+"""A design whose data names a FIFO, a folder or a device opens at once and says why it cannot train."""
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.hang_guard import HANG_SECONDS, MESSAGES, non_regular, release
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 30_000    # ms: the worker process is spawned
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
+def test_opening_a_design_whose_data_is_not_a_regular_file_keeps_the_window_responsive(
+        qtbot, main_window, tmp_path, kind):
+    data = non_regular(tmp_path, kind)
+    design = json.loads((ROOT / "resources" / "examples" / "house_prices.json").read_text())
+    design["settings"] = {**design.get("settings", {}), "data": str(data), "target": None}
+    path = tmp_path / "design.json"
+    path.write_text(json.dumps(design))
+    # The panel read the CSV's columns on the GUI thread: open() on the FIFO blocked the window
+    # until a writer came. A regression is released after HANG_SECONDS and then fails below.
+    guard = threading.Timer(HANG_SECONDS, release, [data])
+    guard.start()
+    try:
+        started = time.perf_counter()
+        assert main_window.document.load(path)
+        elapsed = time.perf_counter() - started
+    finally:
+        guard.cancel()
+    assert elapsed < HANG_SECONDS, f"opening the design blocked for {elapsed:.0f} s"
+    assert main_window.graph.settings["data"] == str(data) and main_window.graph.nodes
+    panel = main_window.training.panel
+    panel.set_status("")
+    panel.step_button.click()       # the trainer process loads the data too: it reports, not hangs
+    qtbot.waitUntil(lambda: MESSAGES[kind] in panel.status.text(), timeout=TIMEOUT)
+    assert "not a regular file" in panel.status.text() and panel.status.styleSheet()
