@@ -7,7 +7,9 @@ settings), ``weights.npz`` (the trained weights, when there is a network) and
 a change, and every half minute while training moves the weights, the slot is written
 (atomically, file by file); it is emptied when nothing is unsaved and removed on a
 clean exit. A slot whose owner no longer runs is what a crash or a kill left behind:
-the next start offers to restore it.
+the next start offers to restore it. A restored slot becomes the restoring app's own
+(``Autosave.adopt``), so that it stays on disk until that app's next autosave
+overwrites it: a crash in between offers it again.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from gui.document import APP_NAME
 DATA_ENV = "BACKPROP_STUDIO_DATA"   # overrides the data folder (tests, portable installs)
 DELAY_MS = 3000                     # after the last change
 TRAINING_INTERVAL_MS = 30000        # while training changes the weights
+EMPTY_SLOT_GRACE_S = 60            # an empty slot younger than this may be an app's being made
 LOCK, DESIGN, WEIGHTS, INFO = "lock.json", "design.json", "weights.npz", "info.json"
 
 
@@ -68,6 +71,14 @@ def _running(lock: dict) -> bool:
         pass
     start = lock.get("start")
     return start is None or _process_start(pid) in (None, start)
+
+
+def _age(path: Path) -> float:
+    """Seconds since ``path`` was last modified (0 if it has gone meanwhile)."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _read_json(path: Path) -> dict:
@@ -113,12 +124,14 @@ def pending_recoveries() -> list[Recovery]:
         if not slot.is_dir() or _running(_read_json(slot / LOCK)):
             continue
         if not (slot / DESIGN).is_file():
-            shutil.rmtree(slot, ignore_errors=True)
+            # A young one may be a starting app's, made a moment before its lock is written.
+            if _age(slot) > EMPTY_SLOT_GRACE_S:
+                shutil.rmtree(slot, ignore_errors=True)
             continue
         info = _read_json(slot / INFO)
         saved_at = info.get("saved_at")
         if not isinstance(saved_at, (int, float)):
-            saved_at = (slot / DESIGN).stat().st_mtime
+            saved_at = time.time() - _age(slot / DESIGN)
         path = info.get("path") if isinstance(info.get("path"), str) else None
         name = info.get("name") if isinstance(info.get("name"), str) else "Untitled"
         found.append(Recovery(slot, name, path, float(saved_at), (slot / WEIGHTS).is_file()))
@@ -192,10 +205,8 @@ class Autosave(QObject):
         doc, net = self.window.document, self.window.training.net
         try:
             self.slot.mkdir(parents=True, exist_ok=True)
-            lock = self.slot / LOCK
-            if not lock.is_file():
-                with atomic_write(lock, "w") as f:
-                    json.dump({"pid": os.getpid(), "start": _process_start(os.getpid())}, f)
+            if not (self.slot / LOCK).is_file():
+                self._write_lock(self.slot)
             self.window.graph.save(self.slot / DESIGN)
             if net is not None and net.parameter_shapes() == expected_shapes(self.window.graph):
                 save_weights(net.parameters(), self.slot / WEIGHTS)
@@ -210,6 +221,23 @@ class Autosave(QObject):
         self._saved_step = self._step()
         self.saved.emit(str(self.slot))
         return True
+
+    @staticmethod
+    def _write_lock(slot: Path) -> None:
+        with atomic_write(slot / LOCK, "w") as f:
+            json.dump({"pid": os.getpid(), "start": _process_start(os.getpid())}, f)
+
+    def adopt(self, slot: Path) -> None:
+        """Make ``slot``, a crashed app's autosave just restored, this app's own; OSError if not.
+
+        Its files stay until this app's next autosave replaces them one by one (or a clean
+        save or exit removes the slot). This app's own slot goes: the restore replaced its design.
+        """
+        slot = Path(slot)
+        self._write_lock(slot)
+        if slot != self.slot:
+            shutil.rmtree(self.slot, ignore_errors=True)
+        self.slot = slot
 
     def clear(self) -> None:
         """Remove this app's autosave (nothing is unsaved, or the app closes cleanly)."""
@@ -256,7 +284,7 @@ def offer_recovery(window) -> bool:
 
 
 def restore_recovery(window, rec: Recovery) -> bool:
-    """Make ``rec`` the window's design (marked unsaved) with its weights; drop the slot."""
+    """Make ``rec`` the window's design (marked unsaved) with its weights; adopt its slot."""
     try:
         graph, params, dropped = rec.load()
     except GraphError as e:
@@ -268,7 +296,10 @@ def restore_recovery(window, rec: Recovery) -> bool:
     if params is not None:
         from gui.export_actions import apply_opened_weights_later
         apply_opened_weights_later(window, params)
-    rec.discard()
+    try:
+        window.autosave.adopt(rec.slot)
+    except OSError:
+        pass        # it stays as it was, offered again next time: never lost, at worst a duplicate
     note = f" (its weights were not: {dropped})" if dropped else ""
     window.show_message(f"Restored the autosave of {rec.name}{note}: save it to keep it")
     return True

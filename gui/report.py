@@ -5,6 +5,8 @@ scale) or a QSvgGenerator (SVG), over the bounding box of the design or of the
 selection, without the selection highlight. The plots use pyqtgraph's
 ImageExporter. The report is one self-contained HTML page: the pictures are
 embedded as base64 PNG, so the page can be mailed or archived on its own.
+Names and titles may hold any character a design file can: what XML and HTML
+cannot hold (control characters, noncharacters) is dropped from both.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import contextlib
 import datetime
 import html
 import math
+import re
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QRectF, QSize, Qt
@@ -27,8 +30,24 @@ SETTING_ORDER = ("title", "data", "target", "features", "samples", "noise", "val
                  "lr", "batch_size", "epochs", "l1", "l2", "seed")
 
 
+# XML 1.0 allows no C0 control character but tab, newline and carriage return, nor U+FFFE or
+# U+FFFF; C1 controls and DEL are legal but invisible, and HTML calls them parse errors.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_NOT_TEXT_UTF8 = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
+_SURROGATE = re.compile("[\ud800-\udfff]")     # unpaired (JSON's "\ud800"): not encodable as UTF-8
+
+
 class PictureError(ValueError):
     """A picture that cannot be made; the message says why."""
+
+
+def plain_text(value) -> str:
+    """``str(value)`` without the characters XML and HTML cannot hold (see ``_NOT_TEXT``)."""
+    return _SURROGATE.sub("\ufffd", _NOT_TEXT.sub("", str(value)))
+
+
+def _escaped(value) -> str:
+    return html.escape(plain_text(value))
 
 
 # ----- the canvas ------------------------------------------------------------------
@@ -107,7 +126,7 @@ def scene_svg(scene, selection: bool = False, title: str = "Backprop Studio desi
     generator.setOutputDevice(buffer)
     generator.setSize(QSize(w, h))
     generator.setViewBox(QRect(0, 0, w, h))
-    generator.setTitle(title)
+    generator.setTitle(plain_text(title))
     generator.setDescription("Drawn by Backprop Studio")
     painter = QPainter(generator)
     try:
@@ -117,7 +136,8 @@ def scene_svg(scene, selection: bool = False, title: str = "Backprop Studio desi
     finally:
         painter.end()
     buffer.close()
-    return bytes(buffer.data())
+    # Node names reach the SVG as drawn text, which QSvgGenerator writes as it is.
+    return _NOT_TEXT_UTF8.sub(b"", bytes(buffer.data()))
 
 
 def png_bytes(image: QImage) -> bytes:
@@ -192,13 +212,13 @@ def _number(value) -> str:
 
 
 def _rows(pairs) -> str:
-    return "\n".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_number(v))}</td></tr>"
+    return "\n".join(f"<tr><th>{_escaped(k)}</th><td>{_escaped(_number(v))}</td></tr>"
                      for k, v in pairs)
 
 
 def _image_tag(png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{_escaped(alt)}" src="data:image/png;base64,{data}">'
 
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -216,13 +236,13 @@ def build_report(window, design_scale: float = 2.0) -> str:
     try:
         design = _image_tag(png_bytes(render_scene(window.scene, design_scale)), "The design")
     except PictureError as e:
-        design = f"<p>{html.escape(str(e))}</p>"
+        design = f"<p>{_escaped(e)}</p>"
     nodes = []
     for n in graph.topological_order() if _acyclic(graph) else graph.nodes:
         node = graph.node(n)
         sources = ", ".join(c.src for c in graph.incoming(n)) or "—"
         act = "—" if node.kind == "input" else node.activation
-        nodes.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>"
+        nodes.append("<tr>" + "".join(f"<td>{_escaped(v)}</td>"
                                       for v in (node.label, node.kind, node.size, act, sources)) + "</tr>")
     try:
         n_params = f"{sum(int(np.prod(s)) for s in expected_shapes(graph).values()):,}"
@@ -243,19 +263,19 @@ def build_report(window, design_scale: float = 2.0) -> str:
     try:
         curves = _image_tag(png_bytes(plots_image(training.metrics)), "Loss and metric curves")
     except PictureError as e:
-        curves = f"<p>{html.escape(str(e))}</p>"
+        curves = f"<p>{_escaped(e)}</p>"
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(str(title))} — training report</title>
+<title>{_escaped(title)} — training report</title>
 <style>{STYLE}</style></head>
 <body>
-<h1>{html.escape(str(title))}</h1>
-<p class="sub">Training report from Backprop Studio, {when} · {html.escape(window.document.name)}</p>
+<h1>{_escaped(title)}</h1>
+<p class="sub">Training report from Backprop Studio, {when} · {_escaped(window.document.name)}</p>
 <h2>Design</h2>
 {design}
 <p>{len(graph.nodes)} nodes, {len(graph.connections)} connections, {graph.edge_count():,} edges,
-{n_params} parameters, loss {html.escape(graph.loss)}.</p>
+{n_params} parameters, loss {_escaped(graph.loss)}.</p>
 <table><tr><th>node</th><th>kind</th><th>size</th><th>activation</th><th>fed by</th></tr>
 {chr(10).join(nodes)}</table>
 <h2>Settings</h2>

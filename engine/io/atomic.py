@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+STALE_AFTER = 60.0      # seconds since a temporary was last written before it counts as left behind
 
 
 @contextlib.contextmanager
@@ -29,6 +32,28 @@ def atomic_write(path, mode: str = "wb"):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    remove_stale_temporaries(path)
+
+
+def remove_stale_temporaries(path) -> None:
+    """Remove the temporaries of ``path`` that a killed save left (``.NAME.XXXXXXXX.tmp``).
+
+    Only those not written to for STALE_AFTER seconds: a younger one may belong to a save of
+    the same file running now in another thread or process, whose rename would then fail.
+    The name must be exactly what ``mkstemp`` makes for ``path``, so that the temporaries of
+    another file (``NAME.bak``) and the user's own files are never touched. Never raises.
+    """
+    path = Path(path)
+    pattern = re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}\.tmp")
+    cutoff = time.time() - STALE_AFTER
+    with contextlib.suppress(OSError), os.scandir(path.parent or ".") as entries:
+        for entry in entries:
+            if not pattern.fullmatch(entry.name):
+                continue
+            with contextlib.suppress(OSError):
+                stat = entry.stat(follow_symlinks=False)
+                if entry.is_file(follow_symlinks=False) and stat.st_mtime < cutoff:
+                    os.unlink(entry.path)
 
 
 def atomic_write_bytes(path, data: bytes) -> None:

@@ -4,6 +4,8 @@ A copied selection is a small design: the chosen nodes and the connections
 among them, with masks and positions. Pasting validates it like a file, then
 adds it to the Graph under fresh ids. A design has one input and one output, so
 pasting those when the Graph already has one skips them (the caller is told).
+Clipboard text put there by anyone else is read defensively: text that is not a
+design, or JSON nested too deeply to parse, is no design (paste says so).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtGui import QGuiApplication
 
 from engine import Graph
+from engine.param_names import valid_new_id
 
 DESIGN_MIME = "application/x-backprop-studio-design"
 PASTE_OFFSET = 40.0
@@ -41,7 +44,8 @@ def paste_into(graph: Graph, data: dict, at: QPointF | None = None,
     With ``at`` the pasted nodes are centred there, otherwise shifted by ``offset``.
     Raises GraphError if ``data`` is not a valid design.
     """
-    part = Graph.from_dict(data)
+    # The design's settings are not pasted: they must not refuse the paste either.
+    part = Graph.from_dict(_arrows_renamed({k: v for k, v in data.items() if k != "settings"}))
     taken = {n.kind for n in graph.nodes.values()} & {"input", "output"}
     nodes = [n for n in part.nodes.values() if n.kind not in taken]
     skipped = [n.label for n in part.nodes.values() if n.kind in taken]
@@ -64,6 +68,34 @@ def paste_into(graph: Graph, data: dict, at: QPointF | None = None,
         if c.src in new_id and c.dst in new_id:
             graph.connect(new_id[c.src], new_id[c.dst], c.mask)
     return list(new_id.values()), skipped
+
+
+def _arrows_renamed(data: dict) -> dict:
+    """``data`` with node ids that contain '->' renamed, in its connections too.
+
+    Such ids (from designs made before they were refused) can give two connections the same
+    weight name, which the Graph refuses; the paste gives every node a fresh id anyway.
+    Anything not shaped like a design is left for ``Graph.from_dict`` to refuse.
+    """
+    nodes, conns = data.get("nodes"), data.get("connections")
+    if not isinstance(nodes, list) or not isinstance(conns, list):
+        return data
+    ids = {n["id"] for n in nodes if isinstance(n, dict) and isinstance(n.get("id"), str)}
+    rename, k = {}, 0
+    for old in sorted(i for i in ids if valid_new_id(i)):
+        while f"n{k}" in ids:
+            k += 1
+        rename[old] = f"n{k}"
+        k += 1
+    if not rename:
+        return data
+
+    def renamed(d, keys):
+        if not isinstance(d, dict):
+            return d
+        return {key: rename.get(v, v) if key in keys and isinstance(v, str) else v for key, v in d.items()}
+    return {**data, "nodes": [renamed(n, ("id",)) for n in nodes],
+            "connections": [renamed(c, ("src", "dst")) for c in conns]}
 
 
 def put_on_clipboard(data: dict) -> None:
@@ -105,14 +137,21 @@ def read_clipboard() -> dict | None:
     elif mime is not None and mime.hasText():
         raw = mime.text()
     if raw:
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            data = None
-        if isinstance(data, dict) and data.get("format") == "backprop-studio-design":
-            return data
-        return None
+        return design_in_text(raw)
     return _last_copied
+
+
+def design_in_text(text: str) -> dict | None:
+    """The design ``text`` holds as JSON, or None (other text, bad JSON, nesting too deep)."""
+    if not text.lstrip().startswith("{"):
+        return None             # not worth parsing: the context menu asks on every right-click
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):    # RecursionError: nesting deeper than the parser's stack
+        return None
+    if isinstance(data, dict) and data.get("format") == "backprop-studio-design":
+        return data
+    return None
 
 
 def describe_skipped(skipped: list[str]) -> str:

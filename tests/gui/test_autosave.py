@@ -1,8 +1,10 @@
 """Autosave of the open design and weights, recovery after a crash, atomic explicit saves."""
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine import Graph
 from engine.io.weights import load_weights
-from gui.autosave import DESIGN, WEIGHTS, Autosave, offer_recovery, pending_recoveries
+from gui import autosave
+from gui.autosave import (DESIGN, LOCK, WEIGHTS, Autosave, autosave_root, offer_recovery,
+                          pending_recoveries)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,7 +161,59 @@ def test_after_a_crash_the_next_start_restores_design_and_weights(main_window, q
                     and w.training.net.parameters()["b:extra"][0] == 0.25, timeout=5000)
     for k, v in weights.items():
         np.testing.assert_array_equal(w.training.net.parameters()[k], v)
-    assert pending_recoveries() == []          # restored: the old slot is gone
+    assert pending_recoveries() == []          # restored: the slot is this running app's now
+
+
+def test_a_restored_autosave_stays_until_the_next_autosave_replaces_it(main_window, tmp_path,
+                                                                        monkeypatch, boxes):
+    expected, _ = _crash_an_app(tmp_path)
+    w = main_window
+    slot = pending_recoveries()[0].slot
+    _answer(monkeypatch, "Restore")
+    assert offer_recovery(w)
+    # A crash now, before the next autosave, must not lose the restored work: it is still on
+    # disk, and a start after this app died would offer it again.
+    assert w.autosave.slot == slot and Graph.load(slot / DESIGN).same_design(expected)
+    assert json.loads((slot / LOCK).read_text())["pid"] == os.getpid()
+    assert pending_recoveries() == []          # not while this app runs
+    with monkeypatch.context() as m:
+        m.setattr(autosave, "_running", lambda lock: False)       # as if this app had died
+        offered = pending_recoveries()
+        assert [r.slot for r in offered] == [slot] and offered[0].load()[0].same_design(expected)
+    # The next autosave replaces it: one current copy, no stale slot besides it.
+    _edit(w, 6)
+    assert w.autosave.save_now()
+    assert [p for p in autosave_root().iterdir()] == [slot]
+    assert Graph.load(slot / DESIGN).same_design(w.graph)
+    assert w.document.save_as(tmp_path / "kept.json") and w.autosave.save_now()
+    assert list(autosave_root().iterdir()) == []
+
+
+RESTORING_APP = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {root!r})
+    from PySide6.QtWidgets import QApplication
+    from gui.autosave import pending_recoveries, restore_recovery
+    from gui.main_window import MainWindow
+
+    if __name__ == "__main__":
+        app = QApplication([])
+        window = MainWindow(restore_settings=False)
+        assert restore_recovery(window, pending_recoveries()[0])
+        os._exit(3)                      # killed right after restoring, before any autosave
+""")
+
+
+def test_an_app_killed_right_after_restoring_loses_nothing(tmp_path):
+    expected, _ = _crash_an_app(tmp_path)
+    script = tmp_path / "restore.py"
+    script.write_text(RESTORING_APP.format(root=str(ROOT)))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 3, run.stderr
+    recoveries = pending_recoveries()
+    assert len(recoveries) == 1 and recoveries[0].load()[0].same_design(expected)
 
 
 def test_discard_removes_the_autosave_and_keeps_the_design(main_window, tmp_path, monkeypatch):
@@ -185,6 +241,16 @@ def test_a_corrupt_autosave_is_refused_with_a_message(main_window, tmp_path, mon
     assert not offer_recovery(main_window)
     assert boxes["warning"] and "could not be read" in boxes["warning"][0][2]
     assert main_window.graph.same_design(before)
+
+
+def test_an_empty_slot_is_removed_only_once_it_is_old(main_window):
+    young, old = autosave_root() / "1-young", autosave_root() / "2-old"
+    for slot in (young, old):
+        slot.mkdir(parents=True)       # made, and its lock not yet written (or killed then)
+    then = time.time() - autosave.EMPTY_SLOT_GRACE_S - 60
+    os.utime(old, (then, then))
+    assert pending_recoveries() == []
+    assert young.is_dir() and not old.exists()
 
 
 def test_a_slot_of_a_running_app_is_never_offered(main_window, qtbot):

@@ -310,3 +310,38 @@ def test_failures_are_messages_not_tracebacks(window, dialogs, boxes, tmp_path):
     assert ea.export_picture(tmp_path / "empty.png", 1.0, selection=False) is None
     assert "nothing to picture" in boxes["warning"][-1][2]
     assert not (tmp_path / "empty.png").exists()
+
+
+NASTY_TEXT = "a\x00b\x01\x08\x0b\x0c\x0e\x1f\x7f c<d>&e\"f'g]]>h\ud800\ufffe\uffff\t\n\r."
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _nasty_names(window, text=NASTY_TEXT):
+    window.graph.settings["title"] = text
+    rename = lambda g: [g.update_node(n, name=f"{n}{text}") for n in list(g.nodes)]   # noqa: E731
+    assert window.push_edit("Rename", rename) is None
+
+
+def test_an_svg_of_names_with_control_characters_and_markup_is_well_formed(window, boxes, tmp_path):
+    import xml.etree.ElementTree as ET
+    _nasty_names(window)
+    path = window.export_actions.export_picture(tmp_path / "nasty.svg", selection=False)
+    assert path is not None and not boxes["warning"]
+    root = ET.fromstring(path.read_bytes())
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.find(f"{ns}title").text == "ab c<d>&e\"f'g]]>h\ufffd\t\n\n."   # XML reads \r as \n
+    texts = "".join(t.text or "" for t in root.iter(f"{ns}text"))
+    assert "c<d>&e" in texts and not CONTROLS.search(texts)
+
+
+def test_a_report_of_names_with_control_characters_and_markup_keeps_them_as_text(window, boxes, tmp_path):
+    import html
+    _nasty_names(window)
+    path = window.export_actions.export_report(tmp_path / "nasty.html")
+    assert path is not None and not boxes["warning"]
+    page = path.read_bytes().decode("utf-8")        # as written: \r stays \r
+    assert not CONTROLS.search(page) and "]]>" not in page and "c<d>" not in page
+    clean = "ab c<d>&e\"f'g]]>h\ufffd\t\n\r."
+    title = re.search(r"<h1>(.*?)</h1>", page, re.DOTALL).group(1)
+    cells = [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", page, re.DOTALL)]
+    assert html.unescape(title) == clean and f"h1{clean}" in cells
