@@ -26,6 +26,7 @@ from .graph import Graph, GraphError
 from .io.onnx_export import ExportError
 from .io.weights import WeightsError
 from .network import Network
+from .param_names import connection_named, is_weight
 from .training import ConfigError, Trainer, TrainingConfig
 
 DEFAULT_EPOCHS = 100    # when neither the design nor --epochs says
@@ -134,9 +135,8 @@ def check_gradients(network: Network, X, T, seed: int = 0) -> list[GradientCheck
     results = []
     for name, p in network.parameters().items():
         free = np.arange(p.size)
-        if name.startswith("W:"):
-            src, dst = name[2:].split("->")
-            mask = network.masks[(src, dst)]
+        if is_weight(name):
+            mask = network.masks[connection_named(name, network.masks)]
             if mask is not None:
                 free = np.flatnonzero(mask.ravel())
         if free.size > MAX_ENTRIES:

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import activations, losses
 from .events import GraphEvents
+from .param_names import ARROW, collisions, weight_name
 
 KINDS = ("input", "hidden", "output")
 MAX_SIZE = 1_000_000
@@ -50,7 +51,7 @@ class Connection:
 
     @property
     def key(self) -> str:
-        return f"{self.src}->{self.dst}"
+        return f"{self.src}{ARROW}{self.dst}"
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -302,10 +303,22 @@ class Graph:
             raise GraphError(f"connecting {src!r} to {dst!r} would make a cycle "
                              f"({dst!r} already leads to {src!r})")
         self._check_parameters(self.parameter_count(extra=(src, dst)), f"connecting {src!r} to {dst!r}")
+        self._check_weight_name(src, dst)
         conn = Connection(src, dst, self._checked_mask(src, dst, mask))
         self.connections[(src, dst)] = conn
         self._emit("connection_added", conn)
         return conn
+
+    def _check_weight_name(self, src: str, dst: str) -> None:
+        """Refuse a connection whose weights would share their name with another's."""
+        if ARROW not in src and ARROW not in dst:   # one arrow in the name: one way to split it
+            return
+        clashes = collisions([*self.connections, (src, dst)])
+        if clashes:
+            (a, b), _new = clashes[0]
+            raise GraphError(f"the connections {a!r} -> {b!r} and {src!r} -> {dst!r} would both have "
+                             f"weights named {weight_name(src, dst)!r}, ambiguous because node ids "
+                             f"contain {ARROW!r}: change those ids in the design file")
 
     def disconnect(self, src: str, dst: str) -> Connection:
         conn = self.connection(src, dst)
@@ -438,7 +451,11 @@ class Graph:
         return load_design(path)
 
     def copy(self) -> "Graph":
-        return Graph.from_dict(self.to_dict())
+        """An independent copy, settings (nested too) included."""
+        from copy import deepcopy
+        copied = Graph.from_dict(self.to_dict())
+        copied.settings = deepcopy(self.settings)
+        return copied
 
 
 def _same_mask(a, b) -> bool:

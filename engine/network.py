@@ -17,19 +17,12 @@ import numpy as np
 from . import activations
 from .graph import Graph, GraphError
 from .network_buffers import Buffers
+from .param_names import bias_name, weight_name
 from .step_code import StepCode
 
 
 class ParameterMismatch(GraphError):
     """Parameters whose names or shapes do not fit the design."""
-
-
-def weight_name(src: str, dst: str) -> str:
-    return f"W:{src}->{dst}"
-
-
-def bias_name(node: str) -> str:
-    return f"b:{node}"
 
 
 def _views(flat: np.ndarray, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:

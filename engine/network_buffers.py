@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations, losses
+from .param_names import weight_name
 
 
 def apply_activation(name: str, z: np.ndarray, a: np.ndarray) -> None:
@@ -90,7 +91,6 @@ class Buffers:
 
         # Backward over the nodes that reach the output, in reverse order. The first
         # path to reach a source writes its dL/da; later paths add to it.
-        from .network import weight_name
         self.backward_plan = []
         written: set[str] = set()
         for n in reversed(net.order):

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import losses
 from .network_buffers import Buffers, apply_activation, local_delta
+from .param_names import bias_name, weight_name
 
 _NUMPY = {"dot": np.dot, "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
           "tanh": np.tanh, "maximum": np.maximum, "sign": np.sign, "exp": np.exp,
@@ -141,7 +142,6 @@ class StepCode:
         return [f"local_delta({act!r}, {z}, {a}, {grad}, {out}, {tmp})"]
 
     def _backward(self) -> list[str]:
-        from .network import bias_name, weight_name
         net, buf = self.net, self.buf
         out = net.output
         diff = self._name(buf.diff, "diff")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import activations, losses
+from .param_names import bias_name, weight_name
 
 
 @dataclass
@@ -82,7 +83,7 @@ def trace_network(net, X: np.ndarray, T: np.ndarray, lr: float | None = None) ->
             delta[n] = grad_a * local
         values = {"dL/da": grad_a, "da/dz": local, "delta": delta[n],
                   "dL/db": delta[n].sum(axis=0)}
-        grads[f"b:{n}"] = values["dL/db"]
+        grads[bias_name(n)] = values["dL/db"]
         for s in net.incoming[n]:
             g = delta[n].T @ a[s]
             mask = net.masks[(s, n)]
@@ -90,7 +91,7 @@ def trace_network(net, X: np.ndarray, T: np.ndarray, lr: float | None = None) ->
                 g = g * mask
             values[f"a:{s}"] = a[s]
             values[f"dL/dW:{s}"] = g
-            grads[f"W:{s}->{n}"] = g
+            grads[weight_name(s, n)] = g
         steps.append(TraceStep("backward", n, values, contrib))
 
     if lr is not None:
@@ -107,8 +108,8 @@ def trace_gradients(steps: list[TraceStep]) -> dict[str, np.ndarray]:
     for step in steps:
         if step.phase != "backward":
             continue
-        grads[f"b:{step.node}"] = step.values["dL/db"]
+        grads[bias_name(step.node)] = step.values["dL/db"]
         for key, value in step.values.items():
             if key.startswith("dL/dW:"):
-                grads[f"W:{key[6:]}->{step.node}"] = value
+                grads[weight_name(key.removeprefix("dL/dW:"), step.node)] = value
     return grads

@@ -7,7 +7,6 @@ stack is not at its clean index"; New, Open, Examples and Close ask first.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine import Graph, GraphError
+from engine.io.json_text import read_json_text
 
 APP_NAME = "Backprop Studio"
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
@@ -39,7 +39,7 @@ def app_settings() -> QSettings:
 def example_title(path: Path) -> str:
     """The title an example file gives in its settings, else its file name."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = read_json_text(Path(path).read_text(encoding="utf-8"), Path(path).name)
         title = data.get("settings", {}).get("title")
     except (OSError, ValueError, AttributeError):
         title = None

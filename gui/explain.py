@@ -15,6 +15,7 @@ import html
 import numpy as np
 
 from engine import GraphError, activations, losses
+from engine.param_names import bias_name, connection_named, is_weight, weight_name
 from engine.trace import trace_gradients
 
 from .replay_timeline import fmt
@@ -147,7 +148,7 @@ def explain_neuron(steps, net, node: str, index: int) -> str:
                           "summed over the batch" if tr.batch > 1 else "", "=",
                           fmt(v["dL/db"][i])))
     if tr.update is not None:
-        change = tr.update.values["changes"][f"b:{node}"][i]
+        change = tr.update.values["changes"][bias_name(node)][i]
         parts.append(equation("Update: Δ" + sym("b", me), "=", "−η ·", d("L", sym("b", me)), "=",
                               f"−{fmt(tr.update.values['lr'])} · {num(v['dL/db'][i])}", "=",
                               fmt(change)))
@@ -350,7 +351,7 @@ def explain_edge(steps, net, src: str, dst: str, i: int, j: int) -> str:
         parts.append(equation(d("L", w_sym), "=", "Σ over the batch of the terms above", "=",
                               f"<b>{fmt(info['gradient'])}</b>"))
     if tr.update is not None:
-        change = tr.update.values["changes"][f"W:{src}->{dst}"][i, j]
+        change = tr.update.values["changes"][weight_name(src, dst)][i, j]
         parts.append(equation("Update: Δ" + w_sym, "=", "−η ·", d("L", w_sym), "=",
                               f"−{fmt(tr.update.values['lr'])} · {num(info['gradient'])}", "=",
                               fmt(change)))
@@ -373,8 +374,8 @@ def numeric_check(net, X, T, param_name: str, index, h: float = 1e-4):
         raise GraphError(f"{param_name} has shape {p.shape}: no entry {index}")
     if not h > 0:
         raise GraphError(f"the step h must be positive, not {h}")
-    if param_name.startswith("W:"):
-        src, dst = param_name[2:].split("->")
+    if is_weight(param_name):
+        src, dst = connection_named(param_name, net.masks)
         mask = net.masks[(src, dst)]
         if mask is not None and not mask[index]:
             raise GraphError(f"the edge {src}[{index[1]}] → {dst}[{index[0]}] is removed: "

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QL
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from engine import GraphError
+from engine.param_names import bias_name, is_weight, weight_name
 
 from .explain import explain_edge, explain_neuron, numeric_check
 from .replay_timeline import fmt
@@ -79,10 +80,10 @@ class ExplainPanel(QWidget):
         if s is None or self.net is None:
             return None
         if s[0] == "edge":
-            return f"W:{s[1]}->{s[2]}", (s[3], s[4])
-        if s[1] == self.net.input or f"b:{s[1]}" not in self.net.parameters():
+            return weight_name(s[1], s[2]), (s[3], s[4])
+        if s[1] == self.net.input or bias_name(s[1]) not in self.net.parameters():
             return None
-        return f"b:{s[1]}", (s[2],)
+        return bias_name(s[1]), (s[2],)
 
     def check(self) -> None:
         """Run the numerical check on the explained parameter and show the comparison."""
@@ -97,7 +98,7 @@ class ExplainPanel(QWidget):
         except (GraphError, ValueError) as e:
             self.result.setText(f"<span style='color: #c62828'>{e}</span>")
             return
-        what = "∂L/∂w" if name.startswith("W:") else "∂L/∂b"
+        what = "∂L/∂w" if is_weight(name) else "∂L/∂b"
         verdict = "✓ agree" if rel < 1e-4 else "differ: try another h (float32 needs h ≈ 1e-2)"
         self.result.setText(
             f"slope (L(w+h) − L(w−h)) / 2h = <b>{fmt(slope)}</b><br>"

@@ -23,8 +23,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressD
 
 from engine import Graph, GraphError
 from engine.io.atomic import atomic_write, atomic_write_bytes
+from engine.io.json_text import read_json_text
 from engine.io.onnx_export import expected_shapes
-from engine.io.weights import FORMAT, VERSION, WeightsError, check_weights, load_weights
+from engine.io.weights import FORMAT, VERSION, WeightsError, check_weights, load_weights, weights_from_document
+from engine.param_names import biases_by_node, by_connection
 from gui.actions import set_tips
 
 BACKGROUND_PARAMS = 1_000_000   # above this, files are written off the GUI thread
@@ -82,18 +84,18 @@ def save_design_with_weights(graph: Graph, params: dict, path) -> None:
 
 def load_design_with_weights(path) -> tuple[Graph, dict | None]:
     """(design, weights or None) from a design file; GraphError naming the file and problem."""
-    from engine.io.weights import _clean, _read_json  # the .json weight reader, all its checks
     path = Path(path)
     graph = Graph.load(path)            # every problem with the design itself, named
     try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig")).get(WEIGHTS_FIELD)
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, ValueError) as e:
         raise GraphError(f"{path.name}: cannot read it again ({e})") from None
+    data = read_json_text(text, path.name, GraphError)
+    doc = data.get(WEIGHTS_FIELD) if isinstance(data, dict) else None
     if doc is None:
         return graph, None
     try:
-        raw, _ = _read_json(json.dumps(doc).encode(), f"{path.name} (its weights)")
-        params = {k: _clean(k, v, path.name) for k, v in raw.items()}
+        params = weights_from_document(doc, f"{path.name} (its weights)")
         check_weights(expected_shapes(graph), params)
     except WeightsError as e:
         raise GraphError(f"{path.name}: the weights saved with the design cannot be used: {e}") from None
@@ -195,13 +197,12 @@ def apply_parameters(window, params: dict) -> None:
     weights = {k: v.copy() for k, v in net.parameters().items()}
     if hasattr(window, "inspector") and hasattr(window.inspector, "set_network"):
         window.inspector.set_network(net)
-    window.scene.set_neuron_values({k[2:]: v for k, v in weights.items() if k.startswith("b:")})
+    window.scene.set_neuron_values(biases_by_node(weights))
     if training.latest is not None:
         training.latest = dict(training.latest, weights=weights)
         training.set_edge_mode(training.edge_mode)             # repaints from the newest snapshot
     elif training.edge_mode == "weight":
-        values = {tuple(k[2:].split("->")): v for k, v in weights.items() if k.startswith("W:")}
-        window.scene.set_edge_values(values, "weight")
+        window.scene.set_edge_values(by_connection(weights, window.graph.connections), "weight")
 
 
 def _apply_opened_weights(window) -> None:

@@ -46,6 +46,7 @@ class GradientFlowPlot(QWidget):
         self.series: dict[str, Series] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._colors: dict[str, int] = {}
+        self._labels: dict[str, str] = {}
         self.connection_count = 0      # connections of the design, shown or not
         self.vanished = 0              # shown connections whose latest gradient is 0
         self.widget = make_plot_widget()
@@ -62,9 +63,11 @@ class GradientFlowPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
 
-    def set_connections(self, keys: list[str]) -> None:
+    def set_connections(self, keys: list[str], labels: dict[str, str] | None = None) -> None:
         """Show these connections ("src->dst"), at most MAX_CURVES of them evenly spaced;
-        others' curves and history go."""
+        others' curves and history go. ``labels`` names them in the legend when the key
+        cannot (node ids containing "->")."""
+        self._labels.update(labels or {})
         keep = shown_connections(list(dict.fromkeys(keys)))
         self.connection_count = len(dict.fromkeys(keys))
         for key in [k for k in self.curves if k not in keep]:
@@ -123,7 +126,8 @@ class GradientFlowPlot(QWidget):
         index = next(i for i in range(len(used) + 1) if i not in used)
         self._colors[key] = index
         self.series[key] = Series(self.cap, 256)
-        self.curves[key] = make_curve(self.plot, connection_color(index), connection_label(key), 1.0)
+        self.curves[key] = make_curve(self.plot, connection_color(index),
+                                       self._labels.get(key) or connection_label(key), 1.0)
 
     def _fit_legend(self) -> None:
         self.legend.setColumnCount(max(1, math.ceil(len(self.curves) / 3)))   # three rows at most

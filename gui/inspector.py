@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFor
 from engine import Graph, GraphError
 from engine.activations import ACTIVATIONS, FORMULA, HIDDEN_ACTIVATIONS
 from engine.losses import LOSSES
+from engine.param_names import weight_name
 from gui.commands import push_edit
 
 MAX_SIZE = 100_000
@@ -359,7 +360,7 @@ class Inspector(QWidget):
             self.weight_spin.blockSignals(False)
             self.weight_spin.setEnabled(not removed)
         grads = getattr(self.network, "gradients", None) if has else None
-        G = grads.get(f"W:{src}->{dst}") if isinstance(grads, dict) else None
+        G = grads.get(weight_name(src, dst)) if isinstance(grads, dict) else None
         self.gradient_label.setText(f"{float(G[i, j]):.6g}" if G is not None and G.shape == W.shape
                                     else "—")
 
@@ -367,7 +368,7 @@ class Inspector(QWidget):
         """The live weight matrix of src → dst if the network has one of the design's shape."""
         if self.network is None:
             return None
-        W = self.network.parameters().get(f"W:{src}->{dst}")
+        W = self.network.parameters().get(weight_name(src, dst))
         if W is None or src not in self.graph.nodes or dst not in self.graph.nodes:
             return None
         shape = (self.graph.nodes[dst].size, self.graph.nodes[src].size)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from engine.activations import FORMULA
+from engine.io.json_text import read_json_text
 from gui.icons import icon
 from gui.mime import PALETTE_MIME
 
@@ -63,8 +64,8 @@ def spec_from_mime_data(mime: QMimeData) -> dict | None:
     if mime is None or not mime.hasFormat(PALETTE_MIME):
         return None
     try:
-        data = json.loads(bytes(mime.data(PALETTE_MIME)).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = read_json_text(bytes(mime.data(PALETTE_MIME)), "the dragged entry")
+    except ValueError:
         return None
     if not isinstance(data, dict) or any(k not in data for k in SPEC_KEYS):
         return None

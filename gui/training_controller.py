@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 from engine import GraphError, Network, ParameterMismatch
+from engine.param_names import biases_by_node, by_connection, weight_name
 
 from .boundary import DecisionBoundaryView
 from .color_bar import ColorBar
@@ -200,7 +201,7 @@ class TrainingController(QObject):
 
     def _on_weight_edited(self, src: str, dst: str, i: int, j: int, value: float) -> None:
         if self.worker.is_running():
-            self.worker.set_weight(f"W:{src}->{dst}", (i, j), value)
+            self.worker.set_weight(weight_name(src, dst), (i, j), value)
 
     # ----- events ---------------------------------------------------------
     def _on_graph_changed(self, name: str, *args) -> None:
@@ -221,7 +222,8 @@ class TrainingController(QObject):
         if info["is_2d"]:
             self.boundary.set_points(info["points_train"], info["labels_train"],
                                      info["points_val"], info["labels_val"], info["task"])
-        self.flow.set_connections([c.key for c in self.graph.connections.values()])
+        conns = self.graph.connections.values()
+        self.flow.set_connections([c.key for c in conns], {c.key: f"{c.src} → {c.dst}" for c in conns})
 
     def _on_snapshot(self, snap: dict) -> None:
         self.latest = snap
@@ -234,8 +236,7 @@ class TrainingController(QObject):
             for k, g in snap["gradients"].items():
                 self.net.gradients[k][...] = g
         self._paint_edges(snap)
-        biases = {k[2:]: v for k, v in snap["weights"].items() if k.startswith("b:")}
-        self.scene.set_neuron_values(biases)
+        self.scene.set_neuron_values(biases_by_node(snap["weights"]))
         is_2d = "boundary" in snap and self.info and self.info.get("is_2d")
         if is_2d:
             self.boundary.set_grid(self.info["extent"], snap["boundary"])
@@ -246,13 +247,12 @@ class TrainingController(QObject):
         self._show_matrix()
 
     def _paint_edges(self, snap: dict) -> None:
-        pairs = {tuple(k[2:].split("->")): k for k in snap["gradients"]}
         if self.edge_mode == "none":
             self.scene.set_edge_values(None)
             self.color_bar.hide()
             return
         source = snap["gradients"] if self.edge_mode == "gradient" else snap["weights"]
-        values = {pair: source[k] for pair, k in pairs.items() if pair in self.graph.connections}
+        values = by_connection(source, self.graph.connections)
         self.scene.set_edge_values(values, self.edge_mode)
         if self.edge_mode == "gradient":
             scale = self.scene.color_scale()
@@ -286,7 +286,7 @@ class TrainingController(QObject):
     def edge_tooltip(self, src: str, dst: str, i: int, j: int) -> str:
         text = f"{src}[{j}] → {dst}[{i}]"
         snap = self.latest
-        key = f"W:{src}->{dst}"
+        key = weight_name(src, dst)
         if snap is not None and key in snap["weights"]:
             w = snap["weights"][key]
             if i < w.shape[0] and j < w.shape[1]:
@@ -302,7 +302,7 @@ class TrainingController(QObject):
             self.matrix.clear()
             return
         src, dst = keys[0]
-        g = self.latest["gradients"].get(f"W:{src}->{dst}")
+        g = self.latest["gradients"].get(weight_name(src, dst))
         if g is not None:
             self.matrix.set_matrix(f"{src} → {dst}", g)
 

@@ -194,15 +194,17 @@ class Session:
             return self._snapshot(reset)
 
     def _snapshot(self, reset: bool) -> dict:
+        from engine.param_names import is_weight, weight_name
         net, t = self.net, self.trainer
         params = {k: p.copy() for k, p in net.parameters().items()}
-        grads = {k: g.copy() for k, g in net.gradients.items() if k.startswith("W:")}
+        grads = {k: g.copy() for k, g in net.gradients.items() if is_weight(k)}
         snap = {"step": t.step_count, "epoch": t.epoch, "reset": reset,
                 "steps": np.asarray(self.pending_steps, np.int64),
                 "losses": np.asarray(self.pending_losses, np.float64),
                 "epochs": self.pending_epochs,
                 "weights": params, "gradients": grads,
-                "grad_norms": {k[2:]: float(np.linalg.norm(g.astype(np.float64))) for k, g in grads.items()},
+                "grad_norms": {c.key: float(np.linalg.norm(grads[weight_name(*c.pair)].astype(np.float64)))
+                               for c in net.graph.connections.values()},
                 "lr": t.lr}
         self.pending_steps, self.pending_losses, self.pending_epochs = [], [], []
         if self.grid is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..param_names import bias_name, weight_name
 from .atomic import atomic_write_bytes
 from .weights import WeightsError, check_weights
 
@@ -33,8 +34,8 @@ def expected_shapes(graph) -> dict[str, tuple[int, ...]]:
         if node.kind == "input":
             continue
         for c in graph.incoming(node_id):
-            shapes[f"W:{c.key}"] = (node.size, graph.node(c.src).size)
-        shapes[f"b:{node_id}"] = (node.size,)
+            shapes[weight_name(c.src, c.dst)] = (node.size, graph.node(c.src).size)
+        shapes[bias_name(node_id)] = (node.size,)
     return shapes
 
 
@@ -92,14 +93,14 @@ def build_model(graph, params: dict[str, np.ndarray], *, opset: int = 17):
         if node.kind == "input" or node_id not in keep:
             continue
         incoming = graph.incoming(node_id)
-        bias = f"b:{node_id}"
+        bias = bias_name(node_id)
         inits.append(numpy_helper.from_array(np.asarray(params[bias], dtype=np.float32), bias))
         parts = []
         for i, c in enumerate(incoming):
-            w = np.asarray(params[f"W:{c.key}"], dtype=np.float32)
+            wname = weight_name(c.src, c.dst)
+            w = np.asarray(params[wname], dtype=np.float32)
             if c.mask is not None:
                 w = w * c.mask.astype(np.float32)
-            wname = f"W:{c.key}"
             inits.append(numpy_helper.from_array(np.ascontiguousarray(w), wname))
             part = f"z:{node_id}" if len(incoming) == 1 else f"{c.key} product"
             nodes.append(helper.make_node("Gemm", [value[c.src], wname] + ([bias] if i == 0 else []), [part],

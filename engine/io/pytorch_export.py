@@ -11,15 +11,15 @@ file is the app's own format (the app imports it back). Nothing here imports tor
 """
 from __future__ import annotations
 
-import keyword
 import textwrap
 from pathlib import Path
 
 import numpy as np
 
+from ..param_names import bias_name, weight_name
 from .atomic import atomic_write
 from .onnx_export import ExportError, expected_shapes
-from .pytorch_names import Names, class_name_for, comment, safe_text
+from .pytorch_names import Names, class_name_for, comment, safe_text, usable_class_name
 from .weights import WeightsError, check_weights, save_weights
 
 MAX_LISTED_REMOVED = 100  # masks with more removed edges are written as rows of 0/1 characters
@@ -163,7 +163,7 @@ def _init_body(graph, names: Names, live: set[str]) -> list[str]:
         for c in inc:
             src_size = graph.node(c.src).size
             lines.append(f"        self.{names.weight[c.pair]} = nn.Parameter(torch.empty({nd.size}, "
-                         f"{src_size}))  # W:{safe_text(c.key)}")
+                         f"{src_size}))  # {safe_text(weight_name(c.src, c.dst))}")
             if c.mask is not None:
                 _, expr = _mask_code(c.mask, "        ")
                 lines.append(f"        # {c.masked_count()} of {c.mask.size} edges removed: "
@@ -293,8 +293,8 @@ def pytorch_source(graph, cls: str, weights_name: str) -> str:
     title = safe_text(settings["title"]) if isinstance(settings.get("title"), str) else ""
     l1, l2 = _number(settings.get("l1", 0)), _number(settings.get("l2", 0))
     shapes = expected_shapes(graph)
-    attribute = {f"W:{c.key}": names.weight[c.pair] for c in graph.connections.values()}
-    attribute.update({f"b:{n}": b for n, b in names.bias.items()})
+    attribute = {weight_name(*c.pair): names.weight[c.pair] for c in graph.connections.values()}
+    attribute.update({bias_name(n): b for n, b in names.bias.items()})
     param_map = "".join(f"\n        {k!r}: {attribute[k]!r}," for k in shapes)
     reset, inits = _reset_body(graph, names)
     helpers = sorted({_mask_code(c.mask, "")[0] for c in graph.connections.values()
@@ -386,8 +386,8 @@ def export_pytorch(graph, params: dict[str, np.ndarray], path_py, *, class_name:
     path = Path(path_py)
     _check(graph, params, path)
     cls = class_name or class_name_for(path)
-    if not cls.isidentifier() or keyword.iskeyword(cls):
-        raise ExportError(f"{cls!r} cannot name a Python class")
+    if not usable_class_name(cls):
+        raise ExportError(f"{cls!r} cannot name the class: it is a keyword, a builtin or a name the module uses")
     weights_path = path.with_suffix(".safetensors")
     source = pytorch_source(graph, cls, weights_path.name)
     compile(source, str(path), "exec")  # a generator bug must not reach the user's disk

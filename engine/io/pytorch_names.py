@@ -1,6 +1,7 @@
 """Python names for the generated PyTorch module: node ids made into safe, unique names."""
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 import textwrap
@@ -48,12 +49,20 @@ def _unique(name: str, taken: set) -> str:
 
 
 def class_name_for(path) -> str:
-    """The module's class name from the file name: skip_connection.py -> SkipConnection."""
+    """The module's class name from the file name: skip_connection.py -> SkipConnection,
+    ValueError.py -> ModelValueError."""
     words = re.findall(r"[A-Za-z0-9]+", Path(path).stem)
     name = "".join(w[:1].upper() + w[1:] for w in words)
-    if not name or name[0].isdigit() or keyword.iskeyword(name) or name in RESERVED:
+    if not name or name[0].isdigit() or not usable_class_name(name):
         name = "Model" + name
     return name
+
+
+def usable_class_name(name: str) -> bool:
+    """Whether ``name`` can name the generated class: not a keyword, not a name the module
+    uses (torch, F, Path...) and not a builtin (a ValueError.py must not hide ValueError)."""
+    return (name.isidentifier() and not keyword.iskeyword(name) and name not in RESERVED
+            and not hasattr(builtins, name))
 
 
 class Names:

@@ -19,6 +19,8 @@ import numpy as np
 
 from ..graph import MAX_PARAMETERS
 from .atomic import atomic_write_bytes
+from .json_text import MAX_DEPTH, depth, read_json_text
+from .regular_file import NotAFileError, read_regular_bytes
 
 FORMAT = "backprop-studio-weights"
 VERSION = 1
@@ -159,22 +161,30 @@ def _read_npz(data: bytes, name: str) -> tuple[dict, dict | None]:
 
 
 def _design_json(text, name: str) -> dict:
-    try:
-        design = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise WeightsError(f"{name}: the design stored with the weights is not valid JSON") from None
+    return _checked_design(read_json_text(text, f"{name}: the design stored with the weights", WeightsError),
+                           name)
+
+
+def _checked_design(design, name: str) -> dict:
     if not isinstance(design, dict):
         raise WeightsError(f"{name}: the design stored with the weights is not a JSON object")
+    if depth(design) > MAX_DEPTH:
+        raise WeightsError(f"{name}: the design stored with the weights nests more than {MAX_DEPTH} levels deep")
     return design
 
 
 def _read_json(data: bytes, name: str) -> tuple[dict, dict | None]:
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise WeightsError(f"{name}: not valid JSON ({e})") from None
-    except RecursionError:
-        raise WeightsError(f"{name}: nested too deeply to be a weights file") from None
+    return _read_document(read_json_text(data, name, WeightsError), name)
+
+
+def weights_from_document(doc, name: str) -> dict[str, np.ndarray]:
+    """The arrays of a parsed .json weights document (as a design file's field ``weights``
+    carries one), with every check of ``load_weights``; ``name`` names it in messages."""
+    raw, _design = _read_document(doc, name)
+    return {k: _clean(k, v, name) for k, v in raw.items()}
+
+
+def _read_document(doc, name: str) -> tuple[dict, dict | None]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise WeightsError(f"{name}: not a Backprop Studio weights file (the field 'format' should be {FORMAT!r})")
     version = doc.get("version")
@@ -213,9 +223,7 @@ def _read_json(data: bytes, name: str) -> tuple[dict, dict | None]:
                                f"{tuple(shape)}")
         raw[pname] = arr.astype(dtype)
     design = doc.get("design")
-    if design is not None and not isinstance(design, dict):
-        raise WeightsError(f"{name}: the field 'design' must be an object")
-    return raw, design
+    return raw, None if design is None else _checked_design(design, name)
 
 
 def _leaves(values):
@@ -236,13 +244,17 @@ def _read_safetensors(data: bytes, name: str) -> tuple[dict, dict | None]:
     except Exception as e:  # the Rust reader raises its own SafetensorError, and TypeError on bad dtypes
         raise WeightsError(f"{name}: not a readable .safetensors file ({e})") from None
     design = _design_json(meta[DESIGN_KEY], name) if DESIGN_KEY in meta else None
-    try:
-        order = json.loads(meta.get("order", "[]"))
-    except ValueError:
-        order = []
-    if isinstance(order, list) and sorted(map(str, order)) == sorted(raw):
-        raw = {k: raw[k] for k in order}
-    return raw, design
+    return _in_order(raw, meta, name), design
+
+
+def _in_order(raw: dict, meta: dict, name: str) -> dict:
+    """The tensors in the order the metadata's 'order' lists them (safetensors sorts its header)."""
+    if "order" not in meta:
+        return raw
+    order = read_json_text(meta["order"], f"{name}: the metadata 'order'", WeightsError)
+    if not (isinstance(order, list) and all(isinstance(k, str) for k in order) and sorted(order) == sorted(raw)):
+        raise WeightsError(f"{name}: the metadata 'order' must list the names of the tensors, each once")
+    return {k: raw[k] for k in order}
 
 
 def _safetensors_metadata(data: bytes) -> dict:
@@ -257,9 +269,11 @@ def _read(path) -> tuple[dict[str, np.ndarray], dict | None, str]:
     path = Path(path)
     suffix = _suffix(path)
     try:
-        data = path.read_bytes()
+        data = read_regular_bytes(path)
     except FileNotFoundError:
         raise WeightsError(f"{path}: no such file") from None
+    except NotAFileError as e:      # a pipe would block; /dev/zero never ends
+        raise WeightsError(str(e)) from None
     except OSError as e:
         raise WeightsError(f"{path}: cannot read it ({e.strerror or e})") from None
     reader = {".npz": _read_npz, ".json": _read_json, ".safetensors": _read_safetensors}[suffix]

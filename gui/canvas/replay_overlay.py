@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
+from engine.param_names import bias_name, by_connection, weight_name
 from gui.replay_timeline import fmt
 
 from .node_item import COLUMN_W, SELECTED
@@ -103,7 +104,7 @@ class ReplayOverlay(QGraphicsItem):
             values = {}
             if self.weights is not None:
                 for (s, d) in f.active_connections:
-                    w = self.weights.get(f"W:{s}->{d}")
+                    w = self.weights.get(weight_name(s, d))
                     a = f.values.get(s, {}).get("a")
                     if w is not None and a is not None:
                         values[(s, d)] = w * a[self.example][None, :]   # each edge's w·a
@@ -111,8 +112,7 @@ class ReplayOverlay(QGraphicsItem):
         elif f.phase == "loss":
             self.canvas.set_edge_values(None)
         elif f.phase == "update" and f.changes:
-            values = {tuple(k[2:].split("->")): v for k, v in f.changes.items() if k.startswith("W:")}
-            self.canvas.set_edge_values(values, "weight")
+            self.canvas.set_edge_values(by_connection(f.changes, self.timeline.graph.connections), "weight")
         else:
             self.canvas.set_edge_values(dict(f.gradients), "gradient")
 
@@ -162,8 +162,8 @@ class ReplayOverlay(QGraphicsItem):
         if vals is None or vals["a"].shape[1] != size:  # unknown, or resized since the trace
             return []
         backward = f.phase in ("gather", "backward", "update")
-        if f.phase == "update" and f.changes and f"b:{node}" in f.changes:
-            db = f.changes[f"b:{node}"]
+        if f.phase == "update" and f.changes and bias_name(node) in f.changes:
+            db = f.changes[bias_name(node)]
             return [(f"Δb {fmt(db[k])}", TEXT) for k in range(size)]
         if backward and "delta" in vals:
             return [(f"δ {fmt(vals['delta'][e, k])}", TEXT) for k in range(size)]

@@ -7,12 +7,11 @@ palette entry (``PALETTE_MIME``) asks the scene to add that node where it lands.
 """
 from __future__ import annotations
 
-import json
-
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
+from engine.io.json_text import read_json_text
 from gui.mime import PALETTE_MIME
 
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
@@ -153,8 +152,8 @@ class CanvasView(QGraphicsView):
         if mime is None or not mime.hasFormat(PALETTE_MIME):
             return None
         try:
-            spec = json.loads(bytes(mime.data(PALETTE_MIME)).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+            spec = read_json_text(bytes(mime.data(PALETTE_MIME)), "the dragged entry")
+        except ValueError:
             return None
         return spec if isinstance(spec, dict) else None
 

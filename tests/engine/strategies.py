@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from engine import Graph, Network
 from engine.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, RELU_FAMILY
+from engine.param_names import connection_named, is_bias, is_weight
 
 # (loss, output activations that fit it)
 LOSS_OUTPUTS = (("mse", ACTIVATIONS), ("bce", ("sigmoid",)), ("softmax_ce", ("softmax",)))
@@ -122,7 +123,7 @@ def random_parameters(net: Network, rng: np.random.Generator) -> dict:
     params = {}
     for k, p in net.parameters().items():
         v = rng.normal(0.0, 0.8, size=p.shape)
-        if k.startswith("b:"):
+        if is_bias(k):
             v += np.where(v >= 0, 0.1, -0.1)
         params[k] = v
     return params
@@ -177,8 +178,8 @@ def numerical_gradients(net: Network, X, T, l1: float = 0.0, l2: float = 0.0,
     for name, p in net.parameters().items():
         g = np.zeros_like(p)
         mask = None
-        if name.startswith("W:"):
-            mask = net.masks[tuple(name[2:].split("->"))]
+        if is_weight(name):
+            mask = net.masks[connection_named(name, net.masks)]
         for idx in np.ndindex(p.shape):
             if mask is not None and mask[idx] == 0:
                 continue

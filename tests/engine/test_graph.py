@@ -1,4 +1,6 @@
 """The Graph: refusals with clear messages, change events, snapshots and restore."""
+import json
+
 import numpy as np
 import pytest
 
@@ -238,3 +240,56 @@ def test_copy_is_independent():
     c.move_node("y", (1, 2))
     assert not c.same_design(g)
     assert g.connection("x", "h1").masked_count() == 1
+
+
+def test_a_copy_has_its_own_settings_nested_too():
+    g = design()
+    g.settings.update(title="mine", data={"columns": ["a", "b"]}, lr=0.1)
+    c = g.copy()
+    assert c.settings == g.settings
+    c.settings["lr"] = 0.5
+    c.settings["data"]["columns"].append("c")
+    c.settings["new"] = 1
+    assert g.settings == {"title": "mine", "data": {"columns": ["a", "b"]}, "lr": 0.1}
+
+
+# ----- node ids containing "->" (issue 16, item 7) ----------------------------------------
+def arrow_design(colliding: bool) -> dict:
+    """Ids a, a->b, b->c, c: with both a -> b->c and a->b -> c two weights share one name."""
+    conns = [{"src": "a", "dst": "b->c"}, {"src": "b->c", "dst": "c"}, {"src": "a", "dst": "a->b"}]
+    conns += [{"src": "a->b", "dst": "c"}] if colliding else [{"src": "a->b", "dst": "b->c"}]
+    return {"format": "backprop-studio-design", "version": 1, "loss": "mse",
+            "nodes": [{"id": "a", "kind": "input", "size": 2},
+                      {"id": "a->b", "kind": "hidden", "size": 3, "activation": "tanh"},
+                      {"id": "b->c", "kind": "hidden", "size": 2, "activation": "tanh"},
+                      {"id": "c", "kind": "output", "size": 1, "activation": "linear"}],
+            "connections": conns}
+
+
+def test_ids_whose_weight_names_collide_are_refused_at_load_naming_both(tmp_path):
+    with pytest.raises(GraphError) as err:
+        Graph.from_dict(arrow_design(colliding=True))
+    for part in ("'a' -> 'b->c'", "'a->b' -> 'c'", "W:a->b->c"):
+        assert part in str(err.value)
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(arrow_design(colliding=True)))
+    with pytest.raises(GraphError, match=r"^old\.json: .*'a' -> 'b->c'.*'a->b' -> 'c'"):
+        Graph.load(path)
+
+
+def test_connecting_into_a_collision_is_refused_and_changes_nothing():
+    g = Graph.from_dict(arrow_design(colliding=False))
+    g.disconnect("a->b", "b->c")
+    g.disconnect("b->c", "c")
+    g.add_node("hidden", 1, id="b")
+    g.connect("b", "c")      # W:b->c, nobody else's name
+    before = g.snapshot()["connections"].keys()
+    with pytest.raises(GraphError, match=r"'a' -> 'b->c' and 'a->b' -> 'c'"):
+        g.connect("a->b", "c")
+    assert g.connections.keys() == before
+
+
+def test_ids_containing_the_arrow_without_a_collision_still_load():
+    g = Graph.from_dict(arrow_design(colliding=False))
+    assert ("a->b", "b->c") in g.connections and g.connection("a", "b->c").key == "a->b->c"
+    assert Graph.from_dict(g.to_dict()).same_design(g)

@@ -19,6 +19,7 @@ from engine import Graph, Network
 from engine.datasets import load_dataset
 from engine.io.onnx_export import export_onnx
 from engine.io.weights import load_weights, save_weights
+from engine.param_names import connection_named, is_bias
 from engine.trace import trace_gradients
 from engine.training import CHECKPOINT_EVERY, Trainer, TrainingConfig
 from strategies import mlp
@@ -58,10 +59,10 @@ def carry_signal(net: Network, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     position = {n: i for i, n in enumerate(net.order)}
     for name, p in net.parameters().items():
-        if name.startswith("b:"):
+        if is_bias(name):
             p[...] = rng.normal(0, 0.3, p.shape)
             continue
-        src, dst = name[2:].split("->")
+        src, dst = connection_named(name, net.masks)
         p[...] = 1.0 if position[dst] - position[src] == 1 else 0.5
 
 

@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, given, settings
 
 from engine import Graph, Network
 from engine.optimizers import SGD
+from engine.param_names import bias_node, connection_named, is_weight
 from engine.trace import TraceStep, trace_gradients
 from strategies import network_cases, numerical_gradients
 
@@ -73,7 +74,7 @@ def test_trace_gradients_equal_loss_and_gradients(case):
         if k in traced:
             np.testing.assert_allclose(traced[k], g, rtol=1e-10, atol=1e-13, err_msg=k)
         else:   # a node that cannot reach the output: no backward step, zero gradient
-            node = k.split("->")[-1].removeprefix("b:")
+            node = connection_named(k, net.masks)[1] if is_weight(k) else bias_node(k)
             assert node in case.dead_nodes(), k
             assert not g.any(), k
     # Every backward step's delta is dL/da times f'(z) (or the softmax Jacobian product).

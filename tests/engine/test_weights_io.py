@@ -184,3 +184,90 @@ def test_check_weights_shortens_long_lists():
     expected = {f"b:h{i}": (1,) for i in range(25)}
     with pytest.raises(WeightsError, match="b:h9 and 15 more"):
         check_weights(expected, {})
+
+
+# ----- malformed metadata (issue 16, item 4) ------------------------------------------------
+DEEP = "[" * 100_000 + "]" * 100_000          # deeper than Python's stack
+DEEPISH = '{"settings": ' + "[" * 200 + "]" * 200 + "}"    # parses, but deeper than any design
+STORED = "the design stored with the weights"
+
+
+def _npz_with_design(text: str) -> bytes:
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, **{"b:h": np.zeros(1), "__design__": np.frombuffer(text.encode(), np.uint8)})
+    return buf.getvalue()
+
+
+def _safetensors(metadata: dict, names=("b:h",)) -> bytes:
+    from safetensors.numpy import save
+    return save({k: np.zeros(1) for k in names}, metadata=metadata)
+
+
+def _json_weights(design_text: str) -> bytes:
+    return ('{"format": "backprop-studio-weights", "version": 1, "parameters": [], "design": '
+            + design_text + "}").encode()
+
+
+MALFORMED = [
+    ("npz design nested too deeply", ".npz", _npz_with_design(DEEP), f"{STORED}: nested too deeply"),
+    ("npz design nested deeper than a design", ".npz", _npz_with_design(DEEPISH), "more than 64 levels"),
+    ("npz design not an object", ".npz", _npz_with_design("[1]"), "not a JSON object"),
+    ("npz design not JSON", ".npz", _npz_with_design("{bad"), f"{STORED}: not valid JSON"),
+    ("safetensors design nested too deeply", ".safetensors", _safetensors({"__design__": DEEP}),
+     f"{STORED}: nested too deeply"),
+    ("safetensors design a number", ".safetensors", _safetensors({"__design__": "1"}), "not a JSON object"),
+    ("safetensors order nested too deeply", ".safetensors", _safetensors({"order": DEEP}),
+     "the metadata 'order': nested too deeply"),
+    ("safetensors order of numbers", ".safetensors", _safetensors({"order": "[1]"}, names=("1",)),
+     "'order' must list the names"),
+    ("safetensors order of lists", ".safetensors", _safetensors({"order": '[["b:h"]]'}), "'order' must list"),
+    ("safetensors order of other names", ".safetensors", _safetensors({"order": '["b:y"]'}), "'order' must list"),
+    ("safetensors order a name twice", ".safetensors", _safetensors({"order": '["b:h", "b:h"]'}),
+     "'order' must list"),
+    ("safetensors order an object", ".safetensors", _safetensors({"order": '{"b:h": 1}'}), "'order' must list"),
+    ("safetensors order not JSON", ".safetensors", _safetensors({"order": "b:h"}), "'order': not valid JSON"),
+    ("json nested too deeply", ".json", _json_weights(DEEP), "nested too deeply"),
+    ("json design nested deeper than a design", ".json", _json_weights(DEEPISH), "more than 64 levels"),
+    ("json design a list", ".json", _json_weights("[]"), "not a JSON object"),
+]
+
+
+@pytest.mark.parametrize("what,ext,data,message", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_metadata_is_a_weights_error_naming_the_file(tmp_path, what, ext, data, message):
+    path = tmp_path / f"meta{ext}"
+    path.write_bytes(data)
+    for read in (load_weights, load_weights_design):
+        with pytest.raises(WeightsError, match=rf"^meta\{ext}: ") as err:
+            read(path)
+        assert message in str(err.value), what
+
+
+def test_the_order_metadata_still_restores_the_design_s_order(tmp_path):
+    names = ["W:x->h", "b:h", "W:h->y", "W:x->y", "b:y"]
+    path = tmp_path / "w.safetensors"
+    save_weights(params(np.float32), path)
+    assert list(load_weights(path)) == names != sorted(names)
+
+
+# ----- node ids containing "->" (issue 16, item 7) ---------------------------------------------
+def test_an_old_design_with_arrows_in_its_ids_trains_and_its_weights_round_trip(tmp_path):
+    from engine.datasets import load_dataset
+    from engine.training import Trainer, TrainingConfig
+    old = json.loads(json.dumps(DESIGN).replace('"h"', '"x->h"'))     # as files made before the refusal
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old))
+    g = Graph.load(path)
+    assert ("x", "x->h") in g.connections
+    net = Network(g, seed=1, dtype="float64")
+    assert set(net.parameters()) == {"W:x->x->h", "b:x->h", "W:x->h->y", "W:x->y", "b:y"}
+    trainer = Trainer(net, load_dataset("xor", loss=g.loss, seed=0), TrainingConfig(seed=0, lr=0.05))
+    trainer.run(epochs=3)
+    assert all(np.isfinite(v).all() for v in net.parameters().values())
+    assert not net.parameters()["W:x->h->y"][0, 1]                  # the mask held
+    X = np.random.default_rng(0).normal(size=(5, 2))
+    for ext in FORMATS:
+        save_weights(net.parameters(), tmp_path / f"w{ext}", design=g.to_dict())
+        other = Network(Graph.from_dict(load_weights_design(tmp_path / f"w{ext}")), seed=2, dtype="float64")
+        other.load_parameters(load_weights(tmp_path / f"w{ext}"))
+        np.testing.assert_array_equal(other.forward(X), net.forward(X))

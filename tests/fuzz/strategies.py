@@ -313,3 +313,53 @@ def damaged(draw, data: bytes, keep: int = 6) -> bytes:
 def design_bytes():
     """The bytes of a design file: a mutated design, maybe damaged."""
     return designs().map(lambda d: json.dumps(d, indent=1).encode()).flatmap(damaged)
+
+
+# ----- metadata nested too deeply or of the wrong type; node ids containing "->" -----------
+@st.composite
+def deep_json(draw) -> str:
+    """JSON text nested deeper than any design: just past the depth kept, near the interpreter's
+    limit (parses in a shallow stack, not in a deeper one), or far beyond it."""
+    n = draw(st.sampled_from((65, 200, 900, 990, 2_000, 100_000)))
+    if draw(st.booleans()):
+        return "[" * n + draw(st.sampled_from(("", "1", '"x"'))) + "]" * n
+    return '{"a": ' * n + "1" + "}" * n
+
+
+@st.composite
+def metadata_texts(draw) -> str:
+    """Text for a metadata entry meant to hold JSON: nested too deeply (alone, or inside an
+    object, as a design's settings), of the wrong type, or not JSON at all."""
+    how = draw(st.sampled_from(("deep", "wrapped", "type", "broken")))
+    if how == "deep":
+        return draw(deep_json())
+    if how == "wrapped":
+        return '{"settings": ' + draw(deep_json()) + "}"
+    if how == "type":
+        return json.dumps(draw(nasty()))
+    return draw(st.sampled_from(("{bad", "", "[1,", "\x00", "9" * 5000, "'a'", '["b:y"')))
+
+
+# Ids whose weight names can collide: "W:a->b->c" is both a -> b->c and a->b -> c.
+ARROW_IDS = ("a", "b", "c", "a->b", "b->c", "a->b->c", "c->a", "b-", ">c")
+
+
+@st.composite
+def arrow_designs(draw) -> dict:
+    """A complete design whose node ids contain "->": the issue's colliding four, or ids drawn
+    from ARROW_IDS in a chain (input first, output last) with forward connections added, whose
+    weight names may or may not collide."""
+    if draw(st.integers(0, 3)) == 0:
+        ids = ["a", "a->b", "b->c", "c"]
+        pairs = [("a", "a->b"), ("a->b", "c"), ("a", "b->c"), ("b->c", "c")]
+    else:
+        ids = draw(st.lists(st.sampled_from(ARROW_IDS), min_size=3, max_size=6, unique=True))
+        pairs = list(zip(ids, ids[1:]))
+        extra = st.tuples(st.integers(0, len(ids) - 3), st.integers(2, len(ids) - 1))
+        pairs += [(ids[i], ids[j]) for i, j in draw(st.lists(extra, max_size=5)) if i < j]
+        pairs = list(dict.fromkeys(draw(st.permutations(pairs))))
+    kinds = ["input"] + ["hidden"] * (len(ids) - 2) + ["output"]
+    nodes = [{"id": n, "kind": k, "size": draw(st.integers(1, 3))} | ({} if k == "input" else
+             {"activation": "linear" if k == "output" else "tanh"}) for n, k in zip(ids, kinds)]
+    return {"format": "backprop-studio-design", "version": 1, "loss": "mse", "nodes": nodes,
+            "connections": [{"src": s, "dst": d} for s, d in pairs]}

@@ -1,5 +1,6 @@
 """Fuzzing the weight loaders: engine.io.weights (load, check), Network.load_parameters, and the
-command line's export and train --weights.
+command line's export and train --weights; metadata nested too deeply or of the wrong type in
+every entry; designs whose node ids contain "->", their weight names colliding or not.
 
 Only WeightsError, ParameterMismatch or GraphError may come out; after a refusal the
 network's parameters are exactly what they were; after a success they are the file's.
@@ -18,7 +19,8 @@ from hypothesis import strategies as st
 from engine import Graph, GraphError, Network
 from engine.io.weights import WeightsError, check_weights, load_weights, load_weights_design, save_weights
 from engine.network import ParameterMismatch
-from tests.fuzz.strategies import EXAMPLES, accepted, count, fuzz_settings
+from engine.param_names import collisions
+from tests.fuzz.strategies import EXAMPLES, accepted, arrow_designs, count, fuzz_settings, metadata_texts
 from tests.fuzz.strategies_data import npz_bytes, parameter_sets, weight_files
 
 XOR = Graph.from_dict(EXAMPLES["xor_neurons"])
@@ -95,6 +97,94 @@ def test_values_beyond_float32_are_refused_by_a_float32_network():
     params["b:y"][0] = 1e300
     with pytest.raises(ParameterMismatch):
         net.load_parameters(params)
+
+
+# ----- malformed metadata, and node ids containing "->" (issue 16, items 4 and 7) ----------
+METADATA_PLACES = ("npz __design__", "safetensors __design__", "safetensors order", "json design",
+                   "json parameters", "json values")
+
+
+@st.composite
+def metadata_files(draw) -> tuple[str, str, bytes]:
+    """(where, suffix, bytes): XOR's right weights with one metadata entry malformed."""
+    from safetensors.numpy import save
+    params = {k: v.copy() for k, v in Network(XOR, seed=1).parameters().items()}
+    where, text = draw(st.sampled_from(METADATA_PLACES)), draw(metadata_texts())
+    if where == "npz __design__":
+        buf = io.BytesIO()
+        np.savez(buf, **params, __design__=np.frombuffer(text.encode(), np.uint8))
+        return where, ".npz", buf.getvalue()
+    if where.startswith("safetensors"):
+        meta = {"format": "backprop-studio-weights", "version": "1", "order": json.dumps(list(params))}
+        meta["__design__" if "design" in where else "order"] = text
+        return where, ".safetensors", save(params, metadata=meta)
+    entries = [json.dumps({"name": k, "shape": list(v.shape), "values": v.tolist()}) for k, v in params.items()]
+    if where == "json values":      # the last entry's values
+        entries[-1] = entries[-1][:entries[-1].index(', "values": ')] + f', "values": {text}}}'
+    parameters = text if where == "json parameters" else "[" + ", ".join(entries) + "]"
+    design = f', "design": {text}' if where == "json design" else ""
+    doc = f'{{"format": "backprop-studio-weights", "version": 1, "parameters": {parameters}{design}}}'
+    return where, ".json", doc.encode()
+
+
+@fuzz_settings(300)
+@given(file=metadata_files())
+def test_malformed_metadata_is_a_weights_error_naming_the_file(folder, file):
+    where, suffix, data = file
+    path = folder / f"meta{suffix}"
+    path.write_bytes(data)
+    count(loader := f"weights {where}, nested too deeply or wrong-typed: load_weights")
+    try:
+        design = load_weights_design(path)
+        values = load_weights(path)
+    except WeightsError as e:
+        assert str(e).startswith(f"meta{suffix}: "), e
+        return
+    try:
+        if design is not None:
+            Graph.from_dict(design)
+        check_weights(SHAPES, values)
+    except REFUSALS as e:
+        assert str(e)
+        return
+    accepted(loader)
+
+
+@fuzz_settings(80)
+@given(file=metadata_files(), command=st.sampled_from(("export", "train")))
+def test_the_command_line_on_malformed_metadata(folder, design_path, cli, file, command):
+    where, suffix, data = file
+    path = folder / f"cli_meta{suffix}"
+    path.write_bytes(data)
+    count(loader := f"weights with malformed metadata: main.py {command}")
+    argv = (["export", design_path, "--weights", path, folder / "out.npz"] if command == "export" else
+            ["train", design_path, "--weights", path, "--data", "xor", "--samples", "16", "--epochs", "1",
+             "--json"])
+    if cli(argv)[0] == 0:       # else one line on stderr, "error: ...": the fixture checks it
+        accepted(loader)
+
+
+@fuzz_settings(200)
+@given(design=arrow_designs(), suffix=st.sampled_from((".npz", ".json", ".safetensors")))
+def test_ids_containing_the_arrow_are_refused_if_names_collide_else_round_trip(folder, design, suffix):
+    pairs = [(c["src"], c["dst"]) for c in design["connections"]]
+    clashes = collisions(pairs)
+    count(loader := "design with ids containing '->': Graph.from_dict, Network, weights round trip")
+    if clashes:
+        with pytest.raises(GraphError) as err:
+            Graph.from_dict(design)
+        for s, d in clashes[0]:
+            assert f"{s!r} -> {d!r}" in str(err.value)
+        return
+    g = Graph.from_dict(design)
+    net = Network(g, seed=1, dtype="float64")
+    assert len(net.parameters()) == len(pairs) + len(g.nodes) - 1          # no two share a name
+    path = folder / f"arrows{suffix}"
+    save_weights(net.parameters(), path, design=g.to_dict())
+    other = Network(Graph.from_dict(load_weights_design(path)), seed=2, dtype="float64")
+    other.load_parameters(load_weights(path))
+    _assert_same(other, net.parameters())
+    accepted(loader)
 
 
 # ----- the command line --------------------------------------------------------------------

@@ -233,3 +233,15 @@ def test_opening_or_undoing_a_big_design_refreshes_the_inspector_and_summary_onc
     window.push_edit("Delete h5", lambda g: g.remove_node("h5"))
     window.undo_stack.undo()
     assert len(refreshes) == 2 and ins.nodes_label.text() == "302"
+
+
+def test_a_name_holding_the_arrow_is_only_shown_never_part_of_a_weight_name(window, qtbot):
+    # The inspector renames a node's shown name, never its id: weight names are built from ids
+    # (engine/param_names.py), so "->" in a name cannot make two of them collide.
+    qtbot.waitUntil(lambda: window.training.net is not None)
+    names = set(window.training.net.parameters())
+    ins = select(window, nodes=["h1"])
+    assert ins.rename_node("h1", "x->h2") is None
+    assert window.graph.nodes["h1"].label == "x->h2" and "h1" in window.graph.nodes
+    window.training.reload()
+    assert set(window.training.net.parameters()) == names

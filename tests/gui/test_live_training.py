@@ -5,6 +5,7 @@ from PySide6.QtWidgets import QTabBar
 
 from engine import Network
 from engine.datasets import from_settings
+from engine.param_names import connection_named
 from engine.training import Trainer, TrainingConfig
 from gui.canvas import colormap
 
@@ -82,7 +83,7 @@ def test_edge_colours_follow_the_gradient_snapshot(qtbot, main_window):
     wait_for_step(qtbot, training, 1)
     grads = training.latest["gradients"]
     strongest = max(grads, key=lambda k: np.abs(grads[k]).max())
-    item = main_window.scene.connection_items[tuple(strongest[2:].split("->"))]
+    item = main_window.scene.connection_items[connection_named(strongest, main_window.graph.connections)]
     g = np.abs(grads[strongest])[item.i[item.drawn], item.j[item.drawn]]
     top = int(np.argmax(g))
     assert item.drawn_bins[top] == colormap.N_BINS - 1          # the brightest colour

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from engine.datasets import from_settings
+from engine.param_names import weight_name
 from gui.boundary import diverging_lut
 from gui.canvas import colormap
 from gui.canvas.node_item import thumbnail_range
@@ -22,7 +23,8 @@ def set_lr(panel, lr):
 def crafted_snapshot(graph, weights, gradients, step=7):
     return {"step": step, "epoch": 0, "reset": False, "steps": np.zeros(0, np.int64),
             "losses": np.zeros(0), "epochs": [], "weights": weights, "gradients": gradients,
-            "grad_norms": {k[2:]: float(np.linalg.norm(g)) for k, g in gradients.items()},
+            "grad_norms": {c.key: float(np.linalg.norm(gradients[weight_name(*c.pair)]))
+                           for c in graph.connections.values() if weight_name(*c.pair) in gradients},
             "lr": graph.settings.get("lr", 0.01)}
 
 
