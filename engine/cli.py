@@ -21,13 +21,13 @@ from typing import Callable
 
 import numpy as np
 
-from . import activations, datasets
-from .graph import Graph, GraphError
-from .io.onnx_export import ExportError
-from .io.weights import WeightsError
-from .network import Network
-from .param_names import connection_named, is_weight
-from .training import ConfigError, Trainer, TrainingConfig
+from engine import activations, datasets
+from engine.graph import Graph, GraphError
+from engine.io.onnx_export import ExportError
+from engine.io.weights import WeightsError
+from engine.network import Network
+from engine.param_names import connection_named, is_weight
+from engine.training import ConfigError, Trainer, TrainingConfig
 
 DEFAULT_EPOCHS = 100    # when neither the design nor --epochs says
 GRADCHECK_TOLERANCE = 1e-6
@@ -53,13 +53,13 @@ class _Parser(argparse.ArgumentParser):
 
 # ----- export formats: the extension point --------------------------------
 def _save_weights(graph: Graph, params: dict, path: Path) -> None:
-    from .io.weights import save_weights
+    from engine.io.weights import save_weights
     save_weights(params, path, design=graph.to_dict())
 
 
 def _save_onnx(graph: Graph, params: dict, path: Path) -> None:
     try:
-        from .io.onnx_export import export_onnx
+        from engine.io.onnx_export import export_onnx
         export_onnx(graph, params, path)
     except ImportError as e:
         raise CliError(f"exporting {path.name} needs the onnx package ({e})") from None
@@ -68,7 +68,7 @@ def _save_onnx(graph: Graph, params: dict, path: Path) -> None:
 # Output extension -> writer(graph, params, path). A new format (issue 7: PyTorch
 # ".py") is one more entry here.
 def _save_pytorch(graph: Graph, params: dict, path: Path) -> None:
-    from .io.pytorch_export import export_pytorch
+    from engine.io.pytorch_export import export_pytorch
     export_pytorch(graph, params, path)
 
 
@@ -275,19 +275,19 @@ def _load(args, with_target: bool = True):
 
 
 def _load_weights(network: Network, path) -> None:
-    from .io.weights import load_weights
+    from engine.io.weights import load_weights
     _set_weights(network, load_weights(path))
 
 
 def _set_weights(network: Network, values: dict) -> None:
-    from .io.weights import check_weights
+    from engine.io.weights import check_weights
     check_weights(network.parameter_shapes(), values, network.dtype)
     network.load_parameters(values)
 
 
 # ----- commands ------------------------------------------------------------
 def cmd_train(argv: list[str]) -> int:
-    from .cli_progress import Progress, format_loss, format_metric, format_seconds
+    from engine.cli_progress import Progress, format_loss, format_metric, format_seconds
     args = train_parser().parse_args(argv)
     if args.export:
         exporter_for(args.export)
@@ -348,7 +348,7 @@ def cmd_export(argv: list[str]) -> int:
     args = export_parser().parse_args(argv)
     exporter_for(args.output)
     graph = Graph.load(args.design)
-    from .io.weights import load_weights
+    from engine.io.weights import load_weights
     values = load_weights(args.weights)
     # Keep float64 weights in float64 (ONNX export converts to float32 itself).
     wide = values and all(v.dtype == np.float64 for v in values.values())

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .graph import Graph, GraphError
-from .io.atomic import atomic_write
-from .io.json_text import MAX_DEPTH, depth, read_json_text
-from .io.regular_file import NotAFileError, read_regular_text
+from engine.graph import Graph, GraphError
+from engine.io.atomic import atomic_write
+from engine.io.json_text import MAX_DEPTH, depth, read_json_text
+from engine.io.regular_file import NotAFileError, read_regular_text
 
 FORMAT = "backprop-studio-design"
 VERSION = 1

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import activations, losses
-from .events import GraphEvents
-from .param_names import ARROW, collisions, weight_name
+from engine import activations, losses
+from engine.events import GraphEvents
+from engine.param_names import ARROW, collisions, weight_name
 
 KINDS = ("input", "hidden", "output")
 MAX_SIZE = 1_000_000
@@ -433,21 +433,21 @@ class Graph:
 
     # ----- files ---------------------------------------------------------
     def to_dict(self) -> dict:
-        from .design_format import graph_to_dict
+        from engine.design_format import graph_to_dict
         return graph_to_dict(self)
 
     @classmethod
     def from_dict(cls, data) -> "Graph":
-        from .design_format import graph_from_dict
+        from engine.design_format import graph_from_dict
         return graph_from_dict(data)
 
     def save(self, path) -> None:
-        from .design_format import save_design
+        from engine.design_format import save_design
         save_design(self, path)
 
     @classmethod
     def load(cls, path) -> "Graph":
-        from .design_format import load_design
+        from engine.design_format import load_design
         return load_design(path)
 
     def copy(self) -> "Graph":

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations
-from .graph import Graph, GraphError
-from .network_buffers import Buffers
-from .param_names import bias_name, weight_name
-from .step_code import StepCode
+from engine import activations
+from engine.graph import Graph, GraphError
+from engine.network_buffers import Buffers
+from engine.param_names import bias_name, weight_name
+from engine.step_code import StepCode
 
 
 class ParameterMismatch(GraphError):
@@ -282,6 +282,6 @@ class Network:
 
     def trace(self, X, T, lr: float | None = None):
         """The ordered steps of one forward and backward pass: see engine.trace."""
-        from .trace import trace_network
+        from engine.trace import trace_network
         return trace_network(self, self._check_input(X),
                              self._check_target(T, np.asarray(X).shape[0]), lr)

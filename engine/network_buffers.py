@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations, losses
-from .param_names import weight_name
+from engine import activations, losses
+from engine.param_names import weight_name
 
 
 def apply_activation(name: str, z: np.ndarray, a: np.ndarray) -> None:

@@ -28,10 +28,10 @@ from typing import Callable
 
 import numpy as np
 
-from . import losses
-from .events import Event
-from .metrics import make_metric
-from .optimizers import OPTIMIZERS, make_optimizer
+from engine import losses
+from engine.events import Event
+from engine.metrics import make_metric
+from engine.optimizers import OPTIMIZERS, make_optimizer
 
 CHECKPOINT_EVERY = 50       # steps between checkpoints of the last good state
 EVAL_CHUNK = 1024           # examples per forward pass when evaluating a split
@@ -131,7 +131,7 @@ class Trainer:
     """Trains a Network on a Dataset with a TrainingConfig; see the module docstring."""
 
     def __init__(self, network, dataset, config: TrainingConfig | None = None):
-        from .datasets import check_design  # raises DataError when the design does not fit
+        from engine.datasets import check_design  # raises DataError when the design does not fit
         check_design(network.graph, dataset)
         self.config = config if config is not None else TrainingConfig()
         self.dataset = dataset
@@ -190,7 +190,7 @@ class Trainer:
 
         The optimiser keeps its state for parameters whose shapes did not change.
         """
-        from .datasets import check_design
+        from engine.datasets import check_design
         check_design(network.graph, self.dataset)
         pos, perm = self._pos, self._perm
         self._attach(network)

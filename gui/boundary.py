@@ -16,9 +16,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from .canvas.colormap import NEGATIVE, POSITIVE, diverging, sequential
-from .gradient_flow import PALETTE
-from .plot_parts import AXIS_COLOR, style_plot
+from gui.canvas.colormap import NEGATIVE, POSITIVE, diverging, sequential
+from gui.gradient_flow import PALETTE
+from gui.plot_parts import AXIS_COLOR, style_plot
 
 TASKS = ("classification", "regression")
 LIGHTEN = 0.45          # share of white mixed into the heat map under the points

@@ -13,8 +13,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .canvas import colormap
-from .canvas.colormap import N_BINS, diverging, sequential
+from gui.canvas import colormap
+from gui.canvas.colormap import N_BINS, diverging, sequential
 
 TITLES = {"gradient": "|∂L/∂w|", "weight": "weight"}
 BAR = 12           # thickness of the colour strip, pixels

@@ -18,7 +18,7 @@ from engine import GraphError, activations, losses
 from engine.param_names import bias_name, connection_named, is_weight, weight_name
 from engine.trace import trace_gradients
 
-from .replay_timeline import fmt
+from gui.replay_timeline import fmt
 
 MAX_TERMS = 6  # list δ·w terms of a path only when its node has at most this many neurons
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QL
 from engine import GraphError
 from engine.param_names import bias_name, is_weight, weight_name
 
-from .explain import explain_edge, explain_neuron, numeric_check
-from .replay_timeline import fmt
+from gui.explain import explain_edge, explain_neuron, numeric_check
+from gui.replay_timeline import fmt
 
 HINT = ("<p style='color: gray'>Select a neuron or an edge on the canvas (or click a number of "
         "the replay) to see where its values come from.</p>")

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import QDockWidget, QSplitter
 
 from engine import GraphError, Network, ParameterMismatch
 
-from .canvas.replay_overlay import ReplayOverlay
-from .explain_panel import ExplainPanel
-from .replay_bar import ReplayBar
-from .replay_timeline import ReplayTimeline
+from gui.canvas.replay_overlay import ReplayOverlay
+from gui.explain_panel import ExplainPanel
+from gui.replay_bar import ReplayBar
+from gui.replay_timeline import ReplayTimeline
 
 DATA_KEYS = ("data", "target", "noise", "samples", "features", "validation", "seed")
 FALLBACK_EXAMPLES = 16

@@ -13,13 +13,13 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea
 from engine import GraphError, Network, ParameterMismatch
 from engine.param_names import biases_by_node, by_connection, weight_name
 
-from .boundary import DecisionBoundaryView
-from .color_bar import ColorBar
-from .gradient_flow import GradientFlowPlot
-from .gradient_matrix import GradientMatrixView
-from .plots import MetricsPlot
-from .training_panel import TrainingPanel
-from .worker import TrainingWorker
+from gui.boundary import DecisionBoundaryView
+from gui.color_bar import ColorBar
+from gui.gradient_flow import GradientFlowPlot
+from gui.gradient_matrix import GradientMatrixView
+from gui.plots import MetricsPlot
+from gui.training_panel import TrainingPanel
+from gui.worker import TrainingWorker
 
 STRUCTURAL = {"node_added", "node_removed", "node_changed", "connection_added",
               "connection_removed", "mask_changed", "loss_changed", "reset"}

@@ -1,4 +1,4 @@
 """Files: atomic writes, and the weight formats (npz, json, safetensors, onnx)."""
-from .atomic import atomic_write
+from engine.io.atomic import atomic_write
 
 __all__ = ["atomic_write"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..param_names import bias_name, weight_name
-from .atomic import atomic_write_bytes
-from .weights import WeightsError, check_weights
+from engine.param_names import bias_name, weight_name
+from engine.io.atomic import atomic_write_bytes
+from engine.io.weights import WeightsError, check_weights
 
 MIN_OPSET = 13  # Softmax over one axis (-1) as the engine computes it
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..param_names import bias_name, weight_name
-from .atomic import atomic_write
-from .onnx_export import ExportError, expected_shapes
-from .pytorch_names import Names, class_name_for, comment, safe_text, usable_class_name
-from .weights import WeightsError, check_weights, save_weights
+from engine.param_names import bias_name, weight_name
+from engine.io.atomic import atomic_write
+from engine.io.onnx_export import ExportError, expected_shapes
+from engine.io.pytorch_names import Names, class_name_for, comment, safe_text, usable_class_name
+from engine.io.weights import WeightsError, check_weights, save_weights
 
 MAX_LISTED_REMOVED = 100  # masks with more removed edges are written as rows of 0/1 characters
 
@@ -174,7 +174,7 @@ def _init_body(graph, names: Names, live: set[str]) -> list[str]:
 
 
 def _reset_body(graph, names: Names) -> tuple[list[str], set[str]]:
-    from ..activations import RELU_FAMILY
+    from engine.activations import RELU_FAMILY
     lines, used = ["        with torch.no_grad():"], set()
     for n in graph.topological_order():
         nd = graph.node(n)

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..graph import MAX_PARAMETERS
-from .atomic import atomic_write_bytes
-from .json_text import MAX_DEPTH, depth, read_json_text
-from .regular_file import NotAFileError, read_regular_bytes
+from engine.graph import MAX_PARAMETERS
+from engine.io.atomic import atomic_write_bytes
+from engine.io.json_text import MAX_DEPTH, depth, read_json_text
+from engine.io.regular_file import NotAFileError, read_regular_bytes
 
 FORMAT = "backprop-studio-weights"
 VERSION = 1

@@ -1,5 +1,5 @@
 """The canvas: a QGraphicsScene that mirrors the Graph, and its view."""
-from .scene import CanvasScene
-from .view import CanvasView
+from gui.canvas.scene import CanvasScene
+from gui.canvas.view import CanvasView
 
 __all__ = ["CanvasScene", "CanvasView"]

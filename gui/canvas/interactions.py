@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsView, QMenu
 
 from engine import activations
 
-from .clipboard import read_clipboard
-from .connection_item import ConnectionItem
-from .node_item import SELECTED, NodeItem
+from gui.canvas.clipboard import read_clipboard
+from gui.canvas.connection_item import ConnectionItem
+from gui.canvas.node_item import SELECTED, NodeItem
 
 PICK_PX = 4.0  # edge picking tolerance, in screen pixels
 

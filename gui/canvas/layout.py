@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from engine import Graph
 
-from .node_item import HEADER_H, column_height
+from gui.canvas.node_item import HEADER_H, column_height
 
 COLUMN_SPACING = 200.0
 ROW_GAP = 40.0

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from engine.param_names import bias_name, by_connection, weight_name
 from gui.replay_timeline import fmt
 
-from .node_item import COLUMN_W, SELECTED
+from gui.canvas.node_item import COLUMN_W, SELECTED
 
 ACTIVE = QColor(SELECTED)
 LIT = QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 70)

@@ -14,12 +14,12 @@ from PySide6.QtWidgets import QGraphicsScene
 from engine import Graph, GraphError
 from gui.commands import push_edit
 
-from . import colormap
-from .clipboard import describe_skipped, paste_into, put_on_clipboard, read_clipboard, selection_to_dict
-from .connection_item import ConnectionItem
-from .interactions import ConnectInteraction, SceneInteractions
-from .layout import column_layout
-from .node_item import NodeItem
+from gui.canvas import colormap
+from gui.canvas.clipboard import describe_skipped, paste_into, put_on_clipboard, read_clipboard, selection_to_dict
+from gui.canvas.connection_item import ConnectionItem
+from gui.canvas.interactions import ConnectInteraction, SceneInteractions
+from gui.canvas.layout import column_layout
+from gui.canvas.node_item import NodeItem
 
 SCENE_MARGIN = 2000.0  # room to pan around the design
 REFINE_MS = 250        # after the last zoom step, large connections draw every edge again

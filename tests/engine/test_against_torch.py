@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from strategies import network_cases
+from tests.engine.strategies import network_cases
 
 torch = pytest.importorskip("torch")
 

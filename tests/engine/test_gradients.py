@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from engine import Graph, Network
 from engine.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
 from engine.optimizers import make_optimizer
-from strategies import (LOSS_OUTPUTS, Case, kink_free, network_cases, numerical_gradients,
+from tests.engine.strategies import (LOSS_OUTPUTS, Case, kink_free, network_cases, numerical_gradients,
                         random_parameters, relative_error, targets)
 
 TOLERANCE = 1e-6

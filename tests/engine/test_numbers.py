@@ -22,7 +22,7 @@ from engine.io.weights import load_weights, save_weights
 from engine.param_names import connection_named, is_bias
 from engine.trace import trace_gradients
 from engine.training import CHECKPOINT_EVERY, Trainer, TrainingConfig
-from strategies import mlp
+from tests.engine.strategies import mlp
 
 CHAIN = 1000
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"

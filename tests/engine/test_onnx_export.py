@@ -12,7 +12,7 @@ from engine.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, forward
 from engine.io.onnx_export import ExportError, build_model, expected_shapes, export_onnx
 from engine.io.weights import WeightsError
 
-from strategies import graphs
+from tests.engine.strategies import graphs
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")

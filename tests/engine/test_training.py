@@ -8,7 +8,7 @@ from engine.datasets import load_dataset
 from engine.metrics import R2, Accuracy, accuracy, r2
 from engine.optimizers import SGD
 from engine.training import _SHUFFLE_STREAM, ConfigError, Trainer, TrainingConfig
-from strategies import mlp
+from tests.engine.strategies import mlp
 
 
 def trainer(sizes=(2, 6, 1), data="circle", seed=0, **config):

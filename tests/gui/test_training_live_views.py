@@ -12,7 +12,7 @@ from gui.canvas import colormap
 from gui.canvas.node_item import thumbnail_range
 from gui.worker_process import THUMB, _plane
 
-from .test_live_training import TIMEOUT, ready, wait_for_step  # noqa: F401
+from tests.gui.test_live_training import TIMEOUT, ready, wait_for_step  # noqa: F401
 
 
 def set_lr(panel, lr):

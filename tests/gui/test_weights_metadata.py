@@ -14,7 +14,7 @@ from gui.export_actions import install_export_actions, load_design_with_weights
 from gui.mime import PALETTE_MIME
 from gui.palette import spec_from_mime_data
 
-from .test_live_training import TIMEOUT, wait_for_step
+from tests.gui.test_live_training import TIMEOUT, wait_for_step
 
 DEEP = "[" * 100_000 + "]" * 100_000
 
