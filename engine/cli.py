@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from engine import activations, datasets
-from engine.graph import Graph, GraphError
+from engine.model.graph import Graph, GraphError
 from engine.io.onnx_export import ExportError
 from engine.io.weights import WeightsError
 from engine.network import Network

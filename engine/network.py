@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import activations
-from engine.graph import Graph, GraphError
+from engine.model.graph import Graph, GraphError
 from engine.network_buffers import Buffers
 from engine.param_names import bias_name, weight_name
 from engine.step_code import StepCode

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.graph import MAX_PARAMETERS
+from engine.model.graph import MAX_PARAMETERS
 from engine.io.atomic import atomic_write_bytes
 from engine.io.json_text import MAX_DEPTH, depth, read_json_text
 from engine.io.regular_file import NotAFileError, read_regular_bytes
@@ -27,7 +27,7 @@ VERSION = 1
 FORMATS = (".npz", ".json", ".safetensors")
 DESIGN_KEY = "__design__"   # npz entry / safetensors metadata key / json field "design"
 _FLOAT = {"float32": np.float32, "float64": np.float64}
-# The largest .npz contents read: a design's most parameters (engine.graph.MAX_PARAMETERS) in
+# The largest .npz contents read: a design's most parameters (engine.model.graph.MAX_PARAMETERS) in
 # float64, plus room for the design. A header claiming more is refused before numpy allocates.
 MAX_NPZ_BYTES = 8 * MAX_PARAMETERS + 2**26
 # What zipfile and its decompressors raise on a damaged or unusual archive.

@@ -1,4 +1,4 @@
-from engine.events import Event
+from engine.model.events import Event
 
 
 def test_event_calls_subscribers_in_order_and_disconnects():
@@ -14,7 +14,7 @@ def test_event_calls_subscribers_in_order_and_disconnects():
 
 
 def test_a_batch_settles_once_when_the_outermost_batch_ends():
-    from engine.events import GraphEvents
+    from engine.model.events import GraphEvents
     events, seen = GraphEvents(), []
     events.settled.connect(lambda: seen.append(events.batching))
     with events.batch():
@@ -49,7 +49,7 @@ def test_restore_emits_its_changes_inside_one_batch():
 
 
 def test_follow_calls_back_per_change_outside_a_batch_and_once_per_batch():
-    from engine.events import GraphEvents
+    from engine.model.events import GraphEvents
     events, calls = GraphEvents(), []
     stop = events.follow(lambda: calls.append(events.batching))
     events.changed.emit("node_added", None)

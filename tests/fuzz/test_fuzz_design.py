@@ -1,4 +1,4 @@
-"""Fuzzing the design loaders: Graph.load and engine.design_format, the design file with its
+"""Fuzzing the design loaders: Graph.load and engine.model.design_format, the design file with its
 weights (gui.export_actions.load_design_with_weights, no Qt needed) and the command line.
 
 Only GraphError may come out of a loader; a design that loads is whole (acyclic, sizes and
@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import Graph, GraphError
-from engine.design_format import graph_from_dict
-from engine.graph import MAX_PARAMETERS, MAX_SIZE
+from engine.model.design_format import graph_from_dict
+from engine.model.graph import MAX_PARAMETERS, MAX_SIZE
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import save_weights
 from gui.export_actions import load_design_with_weights
@@ -57,7 +57,7 @@ def test_graph_load_raises_only_graph_errors(folder, data):
 @fuzz_settings(500)
 @given(design=designs())
 def test_graph_from_dict_raises_only_graph_errors(design):
-    count(loader := "design dict: engine.design_format.graph_from_dict")
+    count(loader := "design dict: engine.model.design_format.graph_from_dict")
     try:
         graph = graph_from_dict(design)
     except GraphError as e:

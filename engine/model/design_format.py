@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.graph import Graph, GraphError
+from engine.model.graph import Graph, GraphError
 from engine.io.atomic import atomic_write
 from engine.io.json_text import MAX_DEPTH, depth, read_json_text
 from engine.io.regular_file import NotAFileError, read_regular_text

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from engine import activations, losses
-from engine.events import GraphEvents
+from engine.model.events import GraphEvents
 from engine.param_names import ARROW, collisions, weight_name
 
 KINDS = ("input", "hidden", "output")
@@ -433,21 +433,21 @@ class Graph:
 
     # ----- files ---------------------------------------------------------
     def to_dict(self) -> dict:
-        from engine.design_format import graph_to_dict
+        from engine.model.design_format import graph_to_dict
         return graph_to_dict(self)
 
     @classmethod
     def from_dict(cls, data) -> "Graph":
-        from engine.design_format import graph_from_dict
+        from engine.model.design_format import graph_from_dict
         return graph_from_dict(data)
 
     def save(self, path) -> None:
-        from engine.design_format import save_design
+        from engine.model.design_format import save_design
         save_design(self, path)
 
     @classmethod
     def load(cls, path) -> "Graph":
-        from engine.design_format import load_design
+        from engine.model.design_format import load_design
         return load_design(path)
 
     def copy(self) -> "Graph":
