@@ -21,12 +21,14 @@ from typing import Callable
 
 import numpy as np
 
-from engine import activations, datasets
+from engine import datasets
+
+from engine.nn import activations
 from engine.model.graph import Graph, GraphError
 from engine.io.onnx_export import ExportError
 from engine.io.weights import WeightsError
-from engine.network import Network
-from engine.param_names import connection_named, is_weight
+from engine.nn.network import Network
+from engine.nn.param_names import connection_named, is_weight
 from engine.training import ConfigError, Trainer, TrainingConfig
 
 DEFAULT_EPOCHS = 100    # when neither the design nor --epochs says

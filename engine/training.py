@@ -28,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine import losses
+from engine.nn import losses
 from engine.model.events import Event
 from engine.metrics import make_metric
 from engine.optimizers import OPTIMIZERS, make_optimizer

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QMenu, QTableWidget,
                                QTableWidgetItem, QToolBar, QVBoxLayout)
 
-from engine.losses import LOSSES
+from engine.nn.losses import LOSSES
 from gui.icons import icon
 
 # name: (text, shortcuts, tip, icon)

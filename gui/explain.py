@@ -14,9 +14,11 @@ import html
 
 import numpy as np
 
-from engine import GraphError, activations, losses
-from engine.param_names import bias_name, connection_named, is_weight, weight_name
-from engine.trace import trace_gradients
+from engine import GraphError
+
+from engine.nn import activations, losses
+from engine.nn.param_names import bias_name, connection_named, is_weight, weight_name
+from engine.nn.trace import trace_gradients
 
 from gui.replay_timeline import fmt
 

@@ -26,7 +26,7 @@ from engine.io.atomic import atomic_write, atomic_write_bytes
 from engine.io.json_text import read_json_text
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import FORMAT, VERSION, WeightsError, check_weights, load_weights, weights_from_document
-from engine.param_names import biases_by_node, by_connection
+from engine.nn.param_names import biases_by_node, by_connection
 from gui.actions import set_tips
 
 BACKGROUND_PARAMS = 1_000_000   # above this, files are written off the GUI thread
@@ -186,7 +186,7 @@ def _size(params: dict) -> int:
 def apply_parameters(window, params: dict) -> None:
     """Load ``params`` into the GUI's network and the trainer; repaint the weight views.
 
-    Raises WeightsError or engine.network.ParameterMismatch (nothing changed) when they do not fit.
+    Raises WeightsError or engine.nn.network.ParameterMismatch (nothing changed) when they do not fit.
     """
     training = window.training
     net = training.net

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFor
                                QWidget)
 
 from engine import Graph, GraphError
-from engine.activations import ACTIVATIONS, FORMULA, HIDDEN_ACTIVATIONS
-from engine.losses import LOSSES
-from engine.param_names import weight_name
+from engine.nn.activations import ACTIVATIONS, FORMULA, HIDDEN_ACTIVATIONS
+from engine.nn.losses import LOSSES
+from engine.nn.param_names import weight_name
 from gui.commands import push_edit
 
 MAX_SIZE = 100_000

@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from engine.activations import FORMULA
+from engine.nn.activations import FORMULA
 from engine.io.json_text import read_json_text
 from gui.icons import icon
 from gui.mime import PALETTE_MIME

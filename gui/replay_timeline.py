@@ -1,6 +1,6 @@
 """The replay of one forward and backward pass, flattened into frames.
 
-A trace (engine.trace) is a list of steps, one per node and phase. The replay
+A trace (engine.nn.trace) is a list of steps, one per node and phase. The replay
 shows them one frame at a time: the forward pass node by node in topological
 order, the loss, the backward pass node by node in reverse order (a node that
 feeds several others first gathers each path, one frame per path, before its δ
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine import Graph
-from engine import activations, losses
+from engine.nn import activations, losses
 
 PHASES = ("forward", "loss", "gather", "backward", "update")
 SIGNIFICANT = 4

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 from engine import GraphError, Network, ParameterMismatch
-from engine.param_names import biases_by_node, by_connection, weight_name
+from engine.nn.param_names import biases_by_node, by_connection, weight_name
 
 from gui.boundary import DecisionBoundaryView
 from gui.color_bar import ColorBar

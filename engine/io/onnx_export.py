@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.param_names import bias_name, weight_name
+from engine.nn.param_names import bias_name, weight_name
 from engine.io.atomic import atomic_write_bytes
 from engine.io.weights import WeightsError, check_weights
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.param_names import bias_name, weight_name
+from engine.nn.param_names import bias_name, weight_name
 from engine.io.atomic import atomic_write
 from engine.io.onnx_export import ExportError, expected_shapes
 from engine.io.pytorch_names import Names, class_name_for, comment, safe_text, usable_class_name
@@ -174,7 +174,7 @@ def _init_body(graph, names: Names, live: set[str]) -> list[str]:
 
 
 def _reset_body(graph, names: Names) -> tuple[list[str], set[str]]:
-    from engine.activations import RELU_FAMILY
+    from engine.nn.activations import RELU_FAMILY
     lines, used = ["        with torch.no_grad():"], set()
     for n in graph.topological_order():
         nd = graph.node(n)

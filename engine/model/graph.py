@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from engine import activations, losses
+from engine.nn import activations, losses
 from engine.model.events import GraphEvents
-from engine.param_names import ARROW, collisions, weight_name
+from engine.nn.param_names import ARROW, collisions, weight_name
 
 KINDS = ("input", "hidden", "output")
 MAX_SIZE = 1_000_000

@@ -14,7 +14,7 @@ from PySide6.QtCore import QLineF, QPointF, Qt
 from PySide6.QtGui import QPen, QTransform
 from PySide6.QtWidgets import QGraphicsLineItem, QGraphicsView, QMenu
 
-from engine import activations
+from engine.nn import activations
 
 from gui.canvas.clipboard import read_clipboard
 from gui.canvas.connection_item import ConnectionItem

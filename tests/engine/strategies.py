@@ -15,8 +15,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from engine import Graph, Network
-from engine.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, RELU_FAMILY
-from engine.param_names import connection_named, is_bias, is_weight
+from engine.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, RELU_FAMILY
+from engine.nn.param_names import connection_named, is_bias, is_weight
 
 # (loss, output activations that fit it)
 LOSS_OUTPUTS = (("mse", ACTIVATIONS), ("bce", ("sigmoid",)), ("softmax_ce", ("softmax",)))

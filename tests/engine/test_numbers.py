@@ -19,8 +19,8 @@ from engine import Graph, Network
 from engine.datasets import load_dataset
 from engine.io.onnx_export import export_onnx
 from engine.io.weights import load_weights, save_weights
-from engine.param_names import connection_named, is_bias
-from engine.trace import trace_gradients
+from engine.nn.param_names import connection_named, is_bias
+from engine.nn.trace import trace_gradients
 from engine.training import CHECKPOINT_EVERY, Trainer, TrainingConfig
 from tests.engine.strategies import mlp
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from engine import Graph, GraphError, Network
-from engine.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, forward
+from engine.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, forward
 from engine.io.onnx_export import ExportError, build_model, expected_shapes, export_onnx
 from engine.io.weights import WeightsError
 

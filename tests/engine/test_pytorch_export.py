@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed: the PyTorch
 pytest.importorskip("safetensors", reason="safetensors is not installed")
 
 from engine import Graph, GraphError, Network  # noqa: E402
-from engine.activations import HIDDEN_ACTIVATIONS  # noqa: E402
+from engine.nn.activations import HIDDEN_ACTIVATIONS  # noqa: E402
 from engine.io.onnx_export import ExportError  # noqa: E402
 from engine.io.pytorch_export import class_name_for, export_pytorch  # noqa: E402
 from engine.io.weights import WeightsError, load_weights, load_weights_design  # noqa: E402

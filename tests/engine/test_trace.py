@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 
 from engine import Graph, Network
 from engine.optimizers import SGD
-from engine.param_names import bias_node, connection_named, is_weight
-from engine.trace import TraceStep, trace_gradients
+from engine.nn.param_names import bias_node, connection_named, is_weight
+from engine.nn.trace import TraceStep, trace_gradients
 from tests.engine.strategies import network_cases, numerical_gradients
 
 CI = settings(deadline=None, derandomize=True, max_examples=80,

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, r2_score
 
-from engine import Network, losses
+from engine import Network
+
+from engine.nn import losses
 from engine.datasets import load_dataset
 from engine.metrics import R2, Accuracy, accuracy, r2
 from engine.optimizers import SGD

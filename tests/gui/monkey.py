@@ -21,8 +21,8 @@ import numpy as np
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
-from engine.activations import HIDDEN_ACTIVATIONS
-from engine.losses import LOSSES
+from engine.nn.activations import HIDDEN_ACTIVATIONS
+from engine.nn.losses import LOSSES
 from gui.document import examples
 
 WEIGHTS = {"place": 12, "connect": 14, "mask": 5, "unmask": 2, "resize": 5, "activation": 4,

@@ -6,7 +6,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QUndoStack
 
 from engine import Graph
-from engine.activations import HIDDEN_ACTIVATIONS
+from engine.nn.activations import HIDDEN_ACTIVATIONS
 from gui.canvas import CanvasScene
 from gui.commands import push_edit
 

@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QTabBar
 
 from engine import Network
 from engine.datasets import from_settings
-from engine.param_names import connection_named
+from engine.nn.param_names import connection_named
 from engine.training import Trainer, TrainingConfig
 from gui.canvas import colormap
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engine import Graph, Network
-from engine.trace import trace_gradients
+from engine.nn.trace import trace_gradients
 from gui.replay_timeline import ReplayTimeline, fmt, vector_text
 
 SMOOTH = ("tanh", "sigmoid", "softplus", "swish", "linear")

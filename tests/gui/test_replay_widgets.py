@@ -8,7 +8,7 @@ from PySide6.QtGui import QImage, QPainter, QUndoStack
 from PySide6.QtWidgets import QMainWindow
 
 from engine import Graph, Network
-from engine.trace import trace_gradients
+from engine.nn.trace import trace_gradients
 from gui.canvas.replay_overlay import ReplayOverlay
 from gui.canvas.scene import CanvasScene
 from gui.canvas.view import CanvasView

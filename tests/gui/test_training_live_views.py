@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.datasets import from_settings
-from engine.param_names import weight_name
+from engine.nn.param_names import weight_name
 from gui.boundary import diverging_lut
 from gui.canvas import colormap
 from gui.canvas.node_item import thumbnail_range

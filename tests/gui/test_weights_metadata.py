@@ -9,7 +9,7 @@ from safetensors.numpy import save
 
 from engine import Graph, GraphError
 from engine.io.weights import save_weights
-from engine.param_names import weight_name
+from engine.nn.param_names import weight_name
 from gui.export_actions import install_export_actions, load_design_with_weights
 from gui.mime import PALETTE_MIME
 from gui.palette import spec_from_mime_data

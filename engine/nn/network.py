@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import activations
+from engine.nn import activations
 from engine.model.graph import Graph, GraphError
-from engine.network_buffers import Buffers
-from engine.param_names import bias_name, weight_name
-from engine.step_code import StepCode
+from engine.nn.buffers import Buffers
+from engine.nn.param_names import bias_name, weight_name
+from engine.nn.step_code import StepCode
 
 
 class ParameterMismatch(GraphError):
@@ -281,7 +281,7 @@ class Network:
         return loss + self._penalty(l1, l2, gradients=False) if (l1 or l2) else loss
 
     def trace(self, X, T, lr: float | None = None):
-        """The ordered steps of one forward and backward pass: see engine.trace."""
-        from engine.trace import trace_network
+        """The ordered steps of one forward and backward pass: see engine.nn.trace."""
+        from engine.nn.trace import trace_network
         return trace_network(self, self._check_input(X),
                              self._check_target(T, np.asarray(X).shape[0]), lr)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import activations, losses
-from engine.param_names import weight_name
+from engine.nn import activations, losses
+from engine.nn.param_names import weight_name
 
 
 def apply_activation(name: str, z: np.ndarray, a: np.ndarray) -> None:
@@ -80,7 +80,7 @@ class Buffers:
         elif self.delta[out] is self.ga[out]:
             self.delta[out] = np.zeros((batch, sizes[out]), dt)
 
-        self.code = None  # the compiled passes (engine.step_code), made on first use
+        self.code = None  # the compiled passes (engine.nn.step_code), made on first use
         self.forward_plan = []
         for n in net.order:
             if n == net.input:

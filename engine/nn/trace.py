@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import activations, losses
-from engine.param_names import bias_name, weight_name
+from engine.nn import activations, losses
+from engine.nn.param_names import bias_name, weight_name
 
 
 @dataclass

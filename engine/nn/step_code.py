@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import losses
-from engine.network_buffers import Buffers, apply_activation, local_delta
-from engine.param_names import bias_name, weight_name
+from engine.nn import losses
+from engine.nn.buffers import Buffers, apply_activation, local_delta
+from engine.nn.param_names import bias_name, weight_name
 
 _NUMPY = {"dot": np.dot, "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
           "tanh": np.tanh, "maximum": np.maximum, "sign": np.sign, "exp": np.exp,
