@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from engine import Graph, Network  # noqa: E402
-from engine.optimizers import SGD  # noqa: E402
+from engine.train.optimizers import SGD  # noqa: E402
 
 try:
     import torch

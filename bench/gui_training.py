@@ -89,7 +89,7 @@ def measure_gui(design: Path, seconds: float) -> dict:
 def measure_headless(design: Path, seconds: float) -> float:
     from engine import Graph, Network
     from engine.datasets import from_settings
-    from engine.training import Trainer, TrainingConfig
+    from engine.train.trainer import Trainer, TrainingConfig
 
     graph = Graph.load(design)
     config = TrainingConfig.from_settings(graph.settings)

@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 
 from engine import Graph, Network  # noqa: E402
 from engine.datasets import load_dataset  # noqa: E402
-from engine.training import Trainer, TrainingConfig  # noqa: E402
+from engine.train.trainer import Trainer, TrainingConfig  # noqa: E402
 
 EPOCHS, LR, BATCH = 30, 0.001, 32
 

@@ -29,7 +29,7 @@ from engine.io.onnx_export import ExportError
 from engine.io.weights import WeightsError
 from engine.nn.network import Network
 from engine.nn.param_names import connection_named, is_weight
-from engine.training import ConfigError, Trainer, TrainingConfig
+from engine.train.trainer import ConfigError, Trainer, TrainingConfig
 
 DEFAULT_EPOCHS = 100    # when neither the design nor --epochs says
 GRADCHECK_TOLERANCE = 1e-6

@@ -220,7 +220,7 @@ class MetricsPlot(QWidget):
         """Append one epoch's summary; a None or non-finite value leaves a curve out.
 
         ``epoch`` counts finished epochs (1 after the first) and ``step`` the steps
-        taken so far, as in engine.training.EpochReport; their ratio places the
+        taken so far, as in engine.train.trainer.EpochReport; their ratio places the
         per-step losses on the epoch axis.
         """
         if metric_name and metric_name != self.metric_name:
@@ -240,7 +240,7 @@ class MetricsPlot(QWidget):
             self.flush()
 
     def add_report(self, report) -> None:
-        """``add_epoch`` from an engine.training.EpochReport or its ``vars()`` dict."""
+        """``add_epoch`` from an engine.train.trainer.EpochReport or its ``vars()`` dict."""
         r = report if isinstance(report, dict) else vars(report)
         self.add_epoch(r["epoch"], r["step"], r.get("train_loss"), r.get("val_loss"),
                        r.get("train_metric"), r.get("val_metric"), r.get("metric_name"))

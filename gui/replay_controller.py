@@ -171,7 +171,7 @@ class ReplayController(QObject):
         return net
 
     def _lr(self) -> float:
-        from engine.training import TrainingConfig
+        from engine.train.trainer import TrainingConfig
         default = TrainingConfig.lr   # what the trainer uses when the design sets none
         lr = self.graph.settings.get("lr", default)
         return float(lr) if isinstance(lr, (int, float)) and lr > 0 else default

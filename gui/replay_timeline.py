@@ -231,7 +231,7 @@ class ReplayTimeline:
     def _add_update(self, step) -> None:
         lr = step.values["lr"]
         caption = f"Update: every weight changes by −lr · dL/dw (lr = {fmt(lr)})"
-        from engine.training import TrainingConfig
+        from engine.train.trainer import TrainingConfig
         optimizer = self.graph.settings.get("optimizer", TrainingConfig.optimizer)
         if optimizer != "sgd":
             caption += f": the plain gradient step; {optimizer} scales each step its own way"

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBo
 from engine import Graph
 from engine.datasets import (BUILTIN_2D, DERIVED_FEATURES, HOUSE_PRICES, SKLEARN, DataError,
                              csv_columns, load_dataset)
-from engine.optimizers import OPTIMIZERS
-from engine.training import TrainingConfig
+from engine.train.optimizers import OPTIMIZERS
+from engine.train.trainer import TrainingConfig
 
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 DATA_LABELS = {"circle": "Circle", "xor": "XOR", "gaussians": "Two gaussians", "spiral": "Spiral",

@@ -82,7 +82,7 @@ class Session:
     def design(self, design: dict, keep_weights: bool, base_dir: str | None = None) -> None:
         from engine import Graph, Network
         from engine.datasets import check_design, from_settings
-        from engine.training import Trainer, TrainingConfig
+        from engine.train.trainer import Trainer, TrainingConfig
         self.playing = False
         graph = Graph.from_dict(design)
         key = f"{graph.loss}{base_dir}" + repr(sorted((k, repr(v)) for k, v in graph.settings.items()

@@ -173,7 +173,7 @@ def test_progress_bar_rewrites_one_line():
     import io
     from engine.cli_progress import Progress
     from engine.datasets import load_dataset
-    from engine.training import Trainer, TrainingConfig
+    from engine.train.trainer import Trainer, TrainingConfig
     graph = Graph.from_dict(DESIGN)
     t = Trainer(Network(graph), load_dataset("xor", loss="bce"), TrainingConfig(batch_size=8))
     stream = io.StringIO()
@@ -291,7 +291,7 @@ def test_json_on_a_diverged_run_still_prints_the_metrics(capsys):
 
 
 def test_ctrl_c_exits_130_with_one_line(design, capsys, monkeypatch):
-    from engine.training import Trainer
+    from engine.train.trainer import Trainer
 
     def interrupted(self, *args, **kwargs):
         raise KeyboardInterrupt

@@ -224,7 +224,7 @@ def test_check_design_loss_fit_messages():
 
 def test_house_prices_ships_and_trains_to_r2_above_point_8():
     from engine import Network
-    from engine.optimizers import make_optimizer
+    from engine.train.optimizers import make_optimizer
     assert HOUSE_PRICES.exists()
     d = load_dataset("house_prices", seed=0)
     assert d.task == "regression" and d.n_inputs == 4 and 250 <= len(d.X_train) + len(d.X_val) <= 400

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from engine import Graph, Network
 from engine.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS
-from engine.optimizers import make_optimizer
+from engine.train.optimizers import make_optimizer
 from tests.engine.strategies import (LOSS_OUTPUTS, Case, kink_free, network_cases, numerical_gradients,
                         random_parameters, relative_error, targets)
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from engine import Graph, GraphError, Network, ParameterMismatch
-from engine.optimizers import SGD, Adam
+from engine.train.optimizers import SGD, Adam
 
 
 def sigmoid(z):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from engine import Graph, Network
-from engine.optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer
+from engine.train.optimizers import OPTIMIZERS, SGD, Adam, Momentum, make_optimizer
 
 SHAPES = {"W:x->y": (3, 4), "b:y": (3,)}
 

@@ -7,9 +7,9 @@ from engine import Network
 
 from engine.nn import losses
 from engine.datasets import load_dataset
-from engine.metrics import R2, Accuracy, accuracy, r2
-from engine.optimizers import SGD
-from engine.training import _SHUFFLE_STREAM, ConfigError, Trainer, TrainingConfig
+from engine.train.metrics import R2, Accuracy, accuracy, r2
+from engine.train.optimizers import SGD
+from engine.train.trainer import _SHUFFLE_STREAM, ConfigError, Trainer, TrainingConfig
 from tests.engine.strategies import mlp
 
 

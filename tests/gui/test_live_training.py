@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QTabBar
 from engine import Network
 from engine.datasets import from_settings
 from engine.nn.param_names import connection_named
-from engine.training import Trainer, TrainingConfig
+from engine.train.trainer import Trainer, TrainingConfig
 from gui.canvas import colormap
 
 TIMEOUT = 30_000    # ms: the machine may be busy; the worker process is spawned

@@ -204,7 +204,7 @@ def test_connection_label():
 
 
 def test_add_report_takes_an_engine_epoch_report(metrics):
-    from engine.training import EpochReport
+    from engine.train.trainer import EpochReport
     metrics.add_report(EpochReport(2, 40, 0.3, 0.4, 0.9, 0.85, "accuracy", 0.01))
     metrics.add_report({"epoch": 3, "step": 60, "train_loss": 0.2, "val_loss": None,
                         "train_metric": 0.95, "val_metric": None, "metric_name": "R²", "seconds": 0.0})

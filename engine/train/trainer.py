@@ -30,8 +30,8 @@ import numpy as np
 
 from engine.nn import losses
 from engine.model.events import Event
-from engine.metrics import make_metric
-from engine.optimizers import OPTIMIZERS, make_optimizer
+from engine.train.metrics import make_metric
+from engine.train.optimizers import OPTIMIZERS, make_optimizer
 
 CHECKPOINT_EVERY = 50       # steps between checkpoints of the last good state
 EVAL_CHUNK = 1024           # examples per forward pass when evaluating a split
