@@ -88,7 +88,7 @@ def measure_gui(design: Path, seconds: float) -> dict:
 
 def measure_headless(design: Path, seconds: float) -> float:
     from engine import Graph, Network
-    from engine.datasets import from_settings
+    from engine.data.datasets import from_settings
     from engine.train.trainer import Trainer, TrainingConfig
 
     graph = Graph.load(design)

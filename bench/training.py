@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from engine import Graph, Network  # noqa: E402
-from engine.datasets import load_dataset  # noqa: E402
+from engine.data.datasets import load_dataset  # noqa: E402
 from engine.train.trainer import Trainer, TrainingConfig  # noqa: E402
 
 EPOCHS, LR, BATCH = 30, 0.001, 32

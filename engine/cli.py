@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine import datasets
+from engine.data import datasets
 
 from engine.nn import activations
 from engine.model.graph import Graph, GraphError

@@ -183,7 +183,7 @@ class ReplayController(QObject):
         if key == self._data_key:
             return
         self._data_key = key
-        from engine import datasets  # loads scikit-learn data lazily: only when replaying
+        from engine.data import datasets  # loads scikit-learn data lazily: only when replaying
         document = getattr(self.window, "document", None)
         path = getattr(document, "path", None)
         try:

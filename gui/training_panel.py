@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBo
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from engine import Graph
-from engine.datasets import (BUILTIN_2D, DERIVED_FEATURES, HOUSE_PRICES, SKLEARN, DataError,
+from engine.data.datasets import (BUILTIN_2D, DERIVED_FEATURES, HOUSE_PRICES, SKLEARN, DataError,
                              csv_columns, load_dataset)
 from engine.train.optimizers import OPTIMIZERS
 from engine.train.trainer import TrainingConfig

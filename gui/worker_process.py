@@ -81,7 +81,7 @@ class Session:
     # ----- commands -------------------------------------------------------
     def design(self, design: dict, keep_weights: bool, base_dir: str | None = None) -> None:
         from engine import Graph, Network
-        from engine.datasets import check_design, from_settings
+        from engine.data.datasets import check_design, from_settings
         from engine.train.trainer import Trainer, TrainingConfig
         self.playing = False
         graph = Graph.from_dict(design)

@@ -131,7 +131,7 @@ class Trainer:
     """Trains a Network on a Dataset with a TrainingConfig; see the module docstring."""
 
     def __init__(self, network, dataset, config: TrainingConfig | None = None):
-        from engine.datasets import check_design  # raises DataError when the design does not fit
+        from engine.data.datasets import check_design  # raises DataError when the design does not fit
         check_design(network.graph, dataset)
         self.config = config if config is not None else TrainingConfig()
         self.dataset = dataset
@@ -190,7 +190,7 @@ class Trainer:
 
         The optimiser keeps its state for parameters whose shapes did not change.
         """
-        from engine.datasets import check_design
+        from engine.data.datasets import check_design
         check_design(network.graph, self.dataset)
         pos, perm = self._pos, self._perm
         self._attach(network)

@@ -172,7 +172,7 @@ def test_plain_lines_per_epoch_on_stderr_when_not_a_terminal(design, capsys):
 def test_progress_bar_rewrites_one_line():
     import io
     from engine.cli_progress import Progress
-    from engine.datasets import load_dataset
+    from engine.data.datasets import load_dataset
     from engine.train.trainer import Trainer, TrainingConfig
     graph = Graph.from_dict(DESIGN)
     t = Trainer(Network(graph), load_dataset("xor", loss="bce"), TrainingConfig(batch_size=8))
@@ -367,7 +367,7 @@ def test_a_wide_csv_is_refused_early_with_the_cap_message(design, tmp_path):
     path = tmp_path / "wide.csv"
     row = ",".join(["0.5"] * 400)
     path.write_text(",".join(f"c{j}" for j in range(400)) + "\n" + (row + "\n") * 3000 + "0.5,x" + row[7:] + "\n")
-    script = ("import sys; from engine import csv_data; csv_data.MAX_VALUES = 20_000; "
+    script = ("import sys; from engine.data import csv_table; csv_table.MAX_VALUES = 20_000; "
               "from engine.cli import main; sys.exit(main(sys.argv[1:]))")
     result = subprocess.run([sys.executable, "-c", script, "train", str(design), "--data", str(path),
                              "--target", "c0", "--epochs", "1"], capture_output=True, text=True, timeout=60,

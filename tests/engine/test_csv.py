@@ -5,8 +5,8 @@ import time
 import numpy as np
 import pytest
 
-from engine import csv_data
-from engine.datasets import DataError, csv_columns, from_settings, load_dataset
+from engine.data import csv_table as csv_data
+from engine.data.datasets import DataError, csv_columns, from_settings, load_dataset
 from tests.hang_guard import KINDS, MESSAGES, guarded, non_regular
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from engine import Graph
-from engine.datasets import (BUILTIN_2D, DERIVED_FEATURES, HOUSE_PRICES, SKLEARN, DataError, check_design,
+from engine.data.datasets import (BUILTIN_2D, DERIVED_FEATURES, HOUSE_PRICES, SKLEARN, DataError, check_design,
                              from_settings, load_dataset)
 
 SKLEARN_SHAPES = {"iris": (150, 4, 3), "wine": (178, 13, 3), "breast_cancer": (569, 30, 2),

@@ -16,7 +16,7 @@ except ImportError:
     ort = torch = None
 
 from engine import Graph, Network
-from engine.datasets import load_dataset
+from engine.data.datasets import load_dataset
 from engine.io.onnx_export import export_onnx
 from engine.io.weights import load_weights, save_weights
 from engine.nn.param_names import connection_named, is_bias
@@ -166,7 +166,7 @@ def test_a_learning_rate_of_a_million_pauses_with_a_reason_or_runs_on_finite_num
     make, data = LR_DESIGNS[design]
     g = make()
     if data is None:
-        from engine.datasets import from_settings
+        from engine.data.datasets import from_settings
         dataset = from_settings(g.settings, g.loss)
     else:
         dataset = load_dataset(data, loss=g.loss)

@@ -170,6 +170,6 @@ def test_incomplete_design_and_bad_opset(tmp_path):
 
 def test_engine_import_does_not_load_onnx():
     root = Path(__file__).resolve().parents[2]
-    code = ("import sys, engine, engine.io.onnx_export, engine.io.weights, engine.datasets\n"
+    code = ("import sys, engine, engine.io.onnx_export, engine.io.weights, engine.data.datasets\n"
             "assert 'onnx' not in sys.modules and 'sklearn' not in sys.modules, 'eager import'\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)

@@ -6,7 +6,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from engine import Network
 
 from engine.nn import losses
-from engine.datasets import load_dataset
+from engine.data.datasets import load_dataset
 from engine.train.metrics import R2, Accuracy, accuracy, r2
 from engine.train.optimizers import SGD
 from engine.train.trainer import _SHUFFLE_STREAM, ConfigError, Trainer, TrainingConfig

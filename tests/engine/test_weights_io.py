@@ -252,7 +252,7 @@ def test_the_order_metadata_still_restores_the_design_s_order(tmp_path):
 
 # ----- node ids containing "->" (issue 16, item 7) ---------------------------------------------
 def test_an_old_design_with_arrows_in_its_ids_trains_and_its_weights_round_trip(tmp_path):
-    from engine.datasets import load_dataset
+    from engine.data.datasets import load_dataset
     from engine.train.trainer import Trainer, TrainingConfig
     old = json.loads(json.dumps(DESIGN).replace('"h"', '"x->h"'))     # as files made before the refusal
     path = tmp_path / "old.json"

@@ -16,7 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from engine import Graph
-from engine.datasets import BUILTIN_2D, SKLEARN
+from engine.data.datasets import BUILTIN_2D, SKLEARN
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import DESIGN_KEY, FORMAT
 from tests.fuzz.strategies import EXAMPLES, damaged, designs, nasty

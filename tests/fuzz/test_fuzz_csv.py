@@ -21,10 +21,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Graph, csv_data
+from engine import Graph
+
+from engine.data import csv_table as csv_data
 from engine.cli import main
-from engine.csv_data import csv_columns, read_csv
-from engine.datasets import DataError, from_settings, load_dataset
+from engine.data.csv_table import csv_columns, read_csv
+from engine.data.datasets import DataError, from_settings, load_dataset
 from tests.fuzz.strategies import ROOT, accepted, count, fuzz_settings
 from tests.fuzz.strategies_data import csv_bytes, csv_targets, non_regular_data, wide_csvs
 from tests.hang_guard import guarded, non_regular
@@ -115,7 +117,7 @@ def peak_mb():
 LOAD_SCRIPT = PEAK + """
 import json, sys, time
 sys.path.insert(0, {root!r})
-from engine.datasets import load_dataset
+from engine.data.datasets import load_dataset
 before = peak_mb()
 started = time.perf_counter()
 ds = load_dataset({path!r}, loss="softmax_ce")
@@ -154,8 +156,8 @@ def test_a_50_mb_csv_loads_in_seconds_without_blowing_up_memory(tmp_path):
 REFUSE_SCRIPT = PEAK + """
 import json, sys, time
 sys.path.insert(0, {root!r})
-from engine import csv_data
-from engine.datasets import DataError
+from engine.data import csv_table as csv_data
+from engine.data.datasets import DataError
 csv_data.MAX_VALUES = {cap}
 before = peak_mb()
 started = time.perf_counter()

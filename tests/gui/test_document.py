@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from engine import Graph, Network, datasets
+from engine import Graph, Network
+
+from engine.data import datasets
 from gui.document import EXAMPLES_DIR, MAX_RECENT, SETTINGS_ENV, examples
 from gui.main_window import MainWindow
 

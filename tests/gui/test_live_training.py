@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtWidgets import QTabBar
 
 from engine import Network
-from engine.datasets import from_settings
+from engine.data.datasets import from_settings
 from engine.nn.param_names import connection_named
 from engine.train.trainer import Trainer, TrainingConfig
 from gui.canvas import colormap

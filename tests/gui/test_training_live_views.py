@@ -5,7 +5,7 @@ The window opens the circle example (x·2 → h1·4 tanh → h2·2 tanh → y·1
 import numpy as np
 import pytest
 
-from engine.datasets import from_settings
+from engine.data.datasets import from_settings
 from engine.nn.param_names import weight_name
 from gui.boundary import diverging_lut
 from gui.canvas import colormap

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.datasets_builtin import BUILTIN_2D, BUILTIN_INFO, DERIVED_FEATURES, FEATURES_2D, TARGET_NAMES
-from engine.datasets_builtin import derive_features, generate
+from engine.data.builtin import BUILTIN_2D, BUILTIN_INFO, DERIVED_FEATURES, FEATURES_2D, TARGET_NAMES
+from engine.data.builtin import derive_features, generate
 
 __all__ = ["DataError", "Dataset", "BUILTIN_2D", "SKLEARN", "DERIVED_FEATURES", "FEATURES_2D",
            "HOUSE_PRICES", "load_dataset", "from_settings", "check_design", "csv_columns"]
@@ -22,7 +22,7 @@ __all__ = ["DataError", "Dataset", "BUILTIN_2D", "SKLEARN", "DERIVED_FEATURES", 
 SKLEARN = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 _SKLEARN_TARGET = {"iris": "species", "wine": "cultivar", "breast_cancer": "diagnosis",
                    "digits": "digit", "diabetes": "disease progression"}
-HOUSE_PRICES = Path(__file__).resolve().parent.parent / "resources" / "data" / "house_prices.csv"
+HOUSE_PRICES = Path(__file__).resolve().parents[2] / "resources" / "data" / "house_prices.csv"
 MAX_SAMPLES = 1_000_000
 DEFAULTS = {"data": "circle", "target": None, "noise": 0.1, "samples": 200, "features": None,
             "validation": 0.2, "seed": 0}
@@ -189,7 +189,7 @@ def load_dataset(spec: str, *, loss: str = "mse", target: str | int | None = Non
         target_name = _SKLEARN_TARGET[key]
         name = key
     else:
-        from engine.csv_data import read_csv  # the CSV reader is only needed for files
+        from engine.data.csv_table import read_csv  # the CSV reader is only needed for files
         path = HOUSE_PRICES if key in ("house_prices", "house_prices.csv") else Path(spec).expanduser()
         if not path.exists() and path.suffix.lower() != ".csv":
             raise DataError(f'unknown data "{spec}": use one of {", ".join(BUILTIN_2D + SKLEARN)}, '
@@ -274,5 +274,5 @@ def check_design(graph, dataset: Dataset) -> None:
 
 def csv_columns(path) -> list[str]:
     """The header names of a CSV file (or "column 1", "column 2"... without a header)."""
-    from engine.csv_data import csv_columns as columns
+    from engine.data.csv_table import csv_columns as columns
     return columns(path)
