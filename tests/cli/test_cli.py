@@ -171,7 +171,7 @@ def test_plain_lines_per_epoch_on_stderr_when_not_a_terminal(design, capsys):
 
 def test_progress_bar_rewrites_one_line():
     import io
-    from engine.cli_progress import Progress
+    from engine.cli.progress import Progress
     from engine.data.datasets import load_dataset
     from engine.train.trainer import Trainer, TrainingConfig
     graph = Graph.from_dict(DESIGN)

@@ -56,7 +56,7 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture
 def cli(capsys):
-    """``run(argv) -> (code, out)``: engine.cli.main in-process, checked the way a user sees it.
+    """``run(argv) -> (code, out)``: engine.cli.commands.main in-process, checked the way a user sees it.
 
     Whatever the input: no traceback, no warning printed. A failure is one line on
     stderr starting "error: " and a non-zero code; the one non-zero result that is not

@@ -289,7 +289,7 @@ def _set_weights(network: Network, values: dict) -> None:
 
 # ----- commands ------------------------------------------------------------
 def cmd_train(argv: list[str]) -> int:
-    from engine.cli_progress import Progress, format_loss, format_metric, format_seconds
+    from engine.cli.progress import Progress, format_loss, format_metric, format_seconds
     args = train_parser().parse_args(argv)
     if args.export:
         exporter_for(args.export)
