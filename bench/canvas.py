@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from engine import Graph  # noqa: E402
 from gui.canvas import CanvasScene, CanvasView  # noqa: E402
 from gui.canvas.connection_item import draw_line_buffer  # noqa: E402
-from gui.canvas.colormap import GREY  # noqa: E402
+from gui.core.colormap import GREY  # noqa: E402
 from gui.canvas.scene import REFINE_MS  # noqa: E402
 
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.canvas.colormap import NEGATIVE, POSITIVE, diverging, sequential
+from gui.core.colormap import NEGATIVE, POSITIVE, diverging, sequential
 from gui.gradient_flow import PALETTE
 from gui.plot_parts import AXIS_COLOR, style_plot
 

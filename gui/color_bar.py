@@ -1,6 +1,6 @@
 """The colour scale of the canvas's edges, drawn small over a corner of the canvas.
 
-Gradient mode: the canvas's viridis bins (``gui.canvas.colormap.sequential``)
+Gradient mode: the canvas's viridis bins (``gui.core.colormap.sequential``)
 from 10^vmin to 10^vmax of |∂L/∂w|, labelled at whole decades ("1e-3"). Weight
 mode: the diverging bins (orange negative, blue positive) from −|w|max to +|w|max.
 The bar shows the same ``N_BINS`` colours the edges are binned into.
@@ -13,8 +13,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from gui.canvas import colormap
-from gui.canvas.colormap import N_BINS, diverging, sequential
+from gui.core import colormap
+from gui.core.colormap import N_BINS, diverging, sequential
 
 TITLES = {"gradient": "|∂L/∂w|", "weight": "weight"}
 BAR = 12           # thickness of the colour strip, pixels

@@ -19,7 +19,7 @@ from engine import Graph, GraphError
 from engine.nn.activations import ACTIVATIONS, FORMULA, HIDDEN_ACTIVATIONS
 from engine.nn.losses import LOSSES
 from engine.nn.param_names import weight_name
-from gui.commands import push_edit
+from gui.core.commands import push_edit
 
 MAX_SIZE = 100_000
 LOSS_TEXT = {"mse": "mse (regression)", "bce": "bce (sigmoid output)",

@@ -17,7 +17,7 @@ from engine import Graph, GraphError
 from gui.actions import ShortcutsDialog, build_actions, build_menus, build_toolbar
 from gui.canvas.scene import CanvasScene
 from gui.canvas.view import CanvasView
-from gui.commands import push_edit
+from gui.core.commands import push_edit
 from gui.document import APP_NAME, DEFAULT_EXAMPLE, Document, app_settings, examples
 from gui.garbage import collect_between_events
 from gui.icons import icon

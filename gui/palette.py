@@ -1,7 +1,7 @@
 """The palette: what can be placed on the canvas, dragged or double-clicked.
 
 Each entry is a spec {"kind", "size", "activation", "label"}: the payload of the
-vendor MIME type a drag carries (gui.mime.PALETTE_MIME) and what the canvas's
+vendor MIME type a drag carries (gui.core.mime.PALETTE_MIME) and what the canvas's
 ``add_node_at`` takes. Double-click or Enter asks for the entry at the view's
 centre through ``place_requested``.
 """
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QTreeWidget, QTreeWidge
 from engine.nn.activations import FORMULA
 from engine.io.json_text import read_json_text
 from gui.icons import icon
-from gui.mime import PALETTE_MIME
+from gui.core.mime import PALETTE_MIME
 
 PRESETS = ("tanh", "relu", "sigmoid", "leaky_relu", "elu", "softplus", "swish", "linear")
 SPEC_KEYS = ("kind", "size", "activation", "label")

@@ -1,4 +1,4 @@
 """The command line."""
-from .commands import main
+from engine.cli.commands import main
 
 __all__ = ["main"]

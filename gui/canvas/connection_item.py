@@ -18,7 +18,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem
 
-from gui.canvas import colormap
+from gui.core import colormap
 from gui.canvas.node_item import SELECTED
 
 LOD_EDGES = 8000      # above this, the grey layer is cached and only TOP_K are redrawn

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from engine import Node
 
-from gui.canvas import colormap
+from gui.core import colormap
 
 NEURON_R = 9.0
 PITCH = 24.0

@@ -2,7 +2,7 @@
 
 The scene subscribes to the Graph's events and adds, changes, moves or removes
 items accordingly; that is the only way items change. User gestures become
-named edits pushed on the undo stack (``gui.commands.push_edit``); a refused
+named edits pushed on the undo stack (``gui.core.commands.push_edit``); a refused
 edit changes nothing and its reason is sent through ``message``.
 """
 from __future__ import annotations
@@ -12,9 +12,9 @@ from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 from engine import Graph, GraphError
-from gui.commands import push_edit
+from gui.core.commands import push_edit
 
-from gui.canvas import colormap
+from gui.core import colormap
 from gui.canvas.clipboard import describe_skipped, paste_into, put_on_clipboard, read_clipboard, selection_to_dict
 from gui.canvas.connection_item import ConnectionItem
 from gui.canvas.interactions import ConnectInteraction, SceneInteractions

@@ -12,7 +12,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
 from engine.io.json_text import read_json_text
-from gui.mime import PALETTE_MIME
+from gui.core.mime import PALETTE_MIME
 
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 WHEEL_STEP = 1.0015      # zoom factor per 1/8 degree of wheel rotation

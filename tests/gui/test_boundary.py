@@ -5,7 +5,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
 from gui.boundary import DecisionBoundaryView, diverging_lut, neuron_thumbnail, smooth
-from gui.canvas.colormap import NEGATIVE, POSITIVE
+from gui.core.colormap import NEGATIVE, POSITIVE
 
 EXTENT = (-2.0, 2.0, -1.0, 3.0)
 

@@ -7,7 +7,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QGraphicsSceneHoverEvent
 
 from engine import Graph
-from gui.canvas import CanvasScene, CanvasView, colormap
+from gui.canvas import CanvasScene, CanvasView
+from gui.core import colormap
 from gui.canvas.connection_item import LOD_EDGES, TOP_K, ConnectionItem, _GreyLayer
 
 
@@ -94,7 +95,7 @@ def test_remove_and_restore_edges_are_undoable(qtbot):
 def test_a_size_change_redraws_the_edges(qtbot):
     graph, stack, scene, view, (x, h, y), _ = make(qtbot)
     scene.remove_edge(h, y, 0, 2)
-    from gui.commands import push_edit
+    from gui.core.commands import push_edit
     push_edit(stack, graph, "Resize h1", lambda g: g.update_node(h, size=5))
     assert scene.connection_items[(x, h)].edge_count() == 10
     assert scene.connection_items[(h, y)].edge_count() == 9
@@ -185,7 +186,7 @@ def test_level_of_detail_starts_above_8k_edges(qtbot):
     scene.remove_edge(x, h, 0, 0)
     scene.remove_edge(x, h, 0, 1)
     assert big.edge_count() == 8098
-    from gui.commands import push_edit
+    from gui.core.commands import push_edit
     push_edit(stack, graph, "shrink", lambda g: g.update_node(h, size=80))
     assert not big.is_lod() and not [c for c in big.childItems() if isinstance(c, _GreyLayer)]
     assert scene.items_match_graph() is None

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from engine import Graph
 from gui.canvas import CanvasScene, CanvasView
 from gui.canvas.node_item import MAX_DRAWN, NodeItem
-from gui.mime import PALETTE_MIME
+from gui.core.mime import PALETTE_MIME
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from PySide6.QtGui import QUndoStack
 from engine import Graph
 from engine.nn.activations import HIDDEN_ACTIVATIONS
 from gui.canvas import CanvasScene
-from gui.commands import push_edit
+from gui.core.commands import push_edit
 
 STEPS = 200
 

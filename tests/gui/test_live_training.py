@@ -7,7 +7,7 @@ from engine import Network
 from engine.data.datasets import from_settings
 from engine.nn.param_names import connection_named
 from engine.train.trainer import Trainer, TrainingConfig
-from gui.canvas import colormap
+from gui.core import colormap
 
 TIMEOUT = 30_000    # ms: the machine may be busy; the worker process is spawned
 

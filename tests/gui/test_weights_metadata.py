@@ -11,7 +11,7 @@ from engine import Graph, GraphError
 from engine.io.weights import save_weights
 from engine.nn.param_names import weight_name
 from gui.export_actions import install_export_actions, load_design_with_weights
-from gui.mime import PALETTE_MIME
+from gui.core.mime import PALETTE_MIME
 from gui.palette import spec_from_mime_data
 
 from tests.gui.test_live_training import TIMEOUT, wait_for_step
