@@ -28,9 +28,9 @@ import numpy as np  # noqa: E402
 import pyqtgraph as pg  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from gui.boundary import DecisionBoundaryView  # noqa: E402
-from gui.gradient_flow import FLOW_CAP, MAX_CURVES, GradientFlowPlot  # noqa: E402
-from gui.plots import EPOCH_CAP, STEP_CAP, MetricsPlot, Series  # noqa: E402
+from gui.plots.boundary import DecisionBoundaryView  # noqa: E402
+from gui.plots.gradient_flow import FLOW_CAP, MAX_CURVES, GradientFlowPlot  # noqa: E402
+from gui.plots.metrics import EPOCH_CAP, STEP_CAP, MetricsPlot, Series  # noqa: E402
 
 CHUNK = 33        # step losses per tick at ~1,000 steps/s and 30 Hz
 SIZE = (800, 500)

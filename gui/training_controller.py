@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea
 from engine import GraphError, Network, ParameterMismatch
 from engine.nn.param_names import biases_by_node, by_connection, weight_name
 
-from gui.boundary import DecisionBoundaryView
-from gui.color_bar import ColorBar
-from gui.gradient_flow import GradientFlowPlot
-from gui.gradient_matrix import GradientMatrixView
-from gui.plots import MetricsPlot
+from gui.plots.boundary import DecisionBoundaryView
+from gui.plots.color_bar import ColorBar
+from gui.plots.gradient_flow import GradientFlowPlot
+from gui.plots.gradient_matrix import GradientMatrixView
+from gui.plots.metrics import MetricsPlot
 from gui.training_panel import TrainingPanel
 from gui.worker import TrainingWorker
 

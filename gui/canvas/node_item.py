@@ -207,7 +207,7 @@ class NodeItem(QGraphicsItem):
 
         None, an empty array, a node drawn as a compact column or a wrong shape clears them.
         """
-        from gui.boundary import neuron_thumbnail   # late: boundary imports pyqtgraph
+        from gui.plots.boundary import neuron_thumbnail   # late: boundary imports pyqtgraph
         images = None if images is None else np.asarray(images)
         if (images is None or not self.drawn or images.ndim != 3 or images.size == 0
                 or len(images) != self.node.size):

@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
-from gui.boundary import DecisionBoundaryView, diverging_lut, neuron_thumbnail, smooth
+from gui.plots.boundary import DecisionBoundaryView, diverging_lut, neuron_thumbnail, smooth
 from gui.core.colormap import NEGATIVE, POSITIVE
 
 EXTENT = (-2.0, 2.0, -1.0, 3.0)

@@ -3,7 +3,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from gui.core.colormap import N_BINS, diverging, sequential
-from gui.color_bar import ColorBar, decade_label, log_ticks, short_label
+from gui.plots.color_bar import ColorBar, decade_label, log_ticks, short_label
 
 
 @pytest.fixture

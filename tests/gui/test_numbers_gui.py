@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from engine import Graph
-from gui.gradient_flow import MAX_CURVES
+from gui.plots.gradient_flow import MAX_CURVES
 from gui.worker import MAX_POLL_MS, POLL_MS
 from gui.worker_process import THUMB_BUDGET
 
@@ -215,7 +215,7 @@ def test_the_poll_interval_follows_the_cost_of_painting_snapshots(qtbot):
 
 
 def test_the_gradient_matrix_draws_inf_and_nan_and_says_how_many(qtbot):
-    from gui.gradient_matrix import GradientMatrixView
+    from gui.plots.gradient_matrix import GradientMatrixView
     view = GradientMatrixView()
     qtbot.addWidget(view)
     view.set_matrix("a → b", np.array([[np.nan, 1.0], [np.inf, 1e-3]], np.float32))
@@ -228,7 +228,7 @@ def test_the_gradient_matrix_draws_inf_and_nan_and_says_how_many(qtbot):
 
 
 def test_the_gradient_flow_of_a_thousand_connections_draws_a_few_evenly_spaced(qtbot):
-    from gui.gradient_flow import GradientFlowPlot, shown_connections
+    from gui.plots.gradient_flow import GradientFlowPlot, shown_connections
     flow = GradientFlowPlot()
     qtbot.addWidget(flow)
     keys = [f"h{i}->h{i + 1}" for i in range(1000)]
@@ -252,7 +252,7 @@ def test_the_gradient_flow_of_a_thousand_connections_draws_a_few_evenly_spaced(q
 
 
 def test_the_plot_histories_stay_bounded_however_long_the_run(qtbot):
-    from gui.plots import STEP_CAP, MetricsPlot
+    from gui.plots.metrics import STEP_CAP, MetricsPlot
     metrics = MetricsPlot()
     qtbot.addWidget(metrics)
     chunk = 50_000

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gui.gradient_flow import GradientFlowPlot, connection_label
-from gui.plot_parts import labelled_mantissas
-from gui.plots import MetricsPlot, Series
+from gui.plots.gradient_flow import GradientFlowPlot, connection_label
+from gui.plots.parts import labelled_mantissas
+from gui.plots.metrics import MetricsPlot, Series
 
 
 def original(curve):

@@ -7,7 +7,7 @@ import pytest
 
 from engine.data.datasets import from_settings
 from engine.nn.param_names import weight_name
-from gui.boundary import diverging_lut
+from gui.plots.boundary import diverging_lut
 from gui.core import colormap
 from gui.canvas.node_item import thumbnail_range
 from gui.worker_process import THUMB, _plane

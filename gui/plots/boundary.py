@@ -17,8 +17,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from gui.core.colormap import NEGATIVE, POSITIVE, diverging, sequential
-from gui.gradient_flow import PALETTE
-from gui.plot_parts import AXIS_COLOR, style_plot
+from gui.plots.gradient_flow import PALETTE
+from gui.plots.parts import AXIS_COLOR, style_plot
 
 TASKS = ("classification", "regression")
 LIGHTEN = 0.45          # share of white mixed into the heat map under the points

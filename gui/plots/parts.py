@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 
-from gui.color_bar import short_label
+from gui.plots.color_bar import short_label
 
 REDRAW_MS = 33                 # at most ~30 redraws per second
 DOWNSAMPLE_FACTOR = 1.0        # samples per pixel column kept when a curve has more

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.plot_parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, make_curve, make_plot_widget
+from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, make_curve, make_plot_widget
 
 # Points kept per curve. A small design trains ~5,000 steps and ~100 epochs a second, so
 # the caps are reached within minutes; beyond them a curve thins itself (every other

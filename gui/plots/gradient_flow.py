@@ -15,8 +15,8 @@ import math
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.plot_parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, make_curve, make_plot_widget
-from gui.plots import Series
+from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, make_curve, make_plot_widget
+from gui.plots.metrics import Series
 
 FLOW_CAP = 20_000      # points per connection (one per snapshot: ~11 min at 30 Hz before halving)
 MAX_CURVES = 10        # connections drawn at most: one colour of the palette each
