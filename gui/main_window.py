@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self._build_docks()
         self._build_status_bar()
-        from gui.training_controller import TrainingController
+        from gui.training.controller import TrainingController
         self.training = TrainingController(self)
         from gui.replay_controller import ReplayController
         self.replay = ReplayController(self)

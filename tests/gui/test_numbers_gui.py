@@ -10,8 +10,8 @@ from PySide6.QtCore import QTimer
 
 from engine import Graph
 from gui.plots.gradient_flow import MAX_CURVES
-from gui.worker import MAX_POLL_MS, POLL_MS
-from gui.worker_process import THUMB_BUDGET
+from gui.training.worker import MAX_POLL_MS, POLL_MS
+from gui.training.worker_process import THUMB_BUDGET
 
 TIMEOUT = 60_000        # ms: a busy machine, a spawned worker, a thousand nodes to compile
 
@@ -189,7 +189,7 @@ def test_a_learning_rate_of_a_million_while_playing_pauses_with_the_reason(qtbot
 
 def test_the_poll_interval_follows_the_cost_of_painting_snapshots(qtbot):
     import multiprocessing as mp
-    from gui.worker import TrainingWorker
+    from gui.training.worker import TrainingWorker
     worker = TrainingWorker()
     ours, theirs = mp.Pipe()
     worker._conn = ours

@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from gui.pipe_sender import PipeSender
+from gui.training.pipe_sender import PipeSender
 
 
 def test_a_message_bigger_than_the_pipe_does_not_block_the_sender_and_arrives_in_order():

@@ -10,7 +10,7 @@ from engine.nn.param_names import weight_name
 from gui.plots.boundary import diverging_lut
 from gui.core import colormap
 from gui.canvas.node_item import thumbnail_range
-from gui.worker_process import THUMB, _plane
+from gui.training.worker_process import THUMB, _plane
 
 from tests.gui.test_live_training import TIMEOUT, ready, wait_for_step  # noqa: F401
 
@@ -152,7 +152,7 @@ def test_an_edited_weight_reaches_the_worker(qtbot, main_window):
 
 def test_the_worker_keeps_its_data_and_trainer_when_a_design_does_not_fit():
     from engine import Graph
-    from gui.worker_process import Session
+    from gui.training.worker_process import Session
     sent = []
     session = Session(sent.append)
     graph = Graph.load("resources/examples/circle.json")
@@ -169,7 +169,7 @@ def test_the_worker_keeps_its_data_and_trainer_when_a_design_does_not_fit():
 
 def test_the_worker_trains_on_while_the_window_has_not_taken_the_last_snapshot():
     from engine import Graph
-    from gui.worker_process import Session
+    from gui.training.worker_process import Session
     sent, gone = [], [True]
     session = Session(sent.append, lambda: gone[0])
     graph = Graph("mse")                             # unbounded: a huge rate must blow it up

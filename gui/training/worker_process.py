@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from gui.pipe_sender import PipeSender
+from gui.training.pipe_sender import PipeSender
 
 SLICE = 1 / 30      # seconds of training between snapshots
 GRID = 64           # decision-boundary resolution

@@ -1,6 +1,6 @@
 """The GUI's handle on the training worker process.
 
-``TrainingWorker`` starts ``gui.worker_process.run_worker`` in a spawned process
+``TrainingWorker`` starts ``gui.training.worker_process.run_worker`` in a spawned process
 with ``OPENBLAS_NUM_THREADS=1``, sends it commands and, on a 30 Hz timer, drains
 its replies without ever blocking: step losses and epoch reports are passed on as
 they come, of the snapshots only the newest is kept and announced.
@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine import Graph
 
-from gui.pipe_sender import PipeSender
+from gui.training.pipe_sender import PipeSender
 
 POLL_MS = 33          # ~30 polls a second while the GUI keeps up
 MAX_POLL_MS = 1000    # however slow painting is, snapshots still come once a second
@@ -64,7 +64,7 @@ class TrainingWorker(QObject):
             return
         if self._process is not None:
             self.stop()                 # a process that died: close its pipe and sender first
-        from gui.worker_process import run_worker
+        from gui.training.worker_process import run_worker
         ctx = mp.get_context("spawn")   # never fork a process that runs Qt
         parent_conn, child_conn = ctx.Pipe()
         saved = os.environ.get("OPENBLAS_NUM_THREADS")

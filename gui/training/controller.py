@@ -18,8 +18,8 @@ from gui.plots.color_bar import ColorBar
 from gui.plots.gradient_flow import GradientFlowPlot
 from gui.plots.gradient_matrix import GradientMatrixView
 from gui.plots.metrics import MetricsPlot
-from gui.training_panel import TrainingPanel
-from gui.worker import TrainingWorker
+from gui.training.panel import TrainingPanel
+from gui.training.worker import TrainingWorker
 
 STRUCTURAL = {"node_added", "node_removed", "node_changed", "connection_added",
               "connection_removed", "mask_changed", "loss_changed", "reset"}
