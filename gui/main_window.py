@@ -57,7 +57,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         from gui.training.controller import TrainingController
         self.training = TrainingController(self)
-        from gui.replay_controller import ReplayController
+        from gui.replay.controller import ReplayController
         self.replay = ReplayController(self)
         self.tabifyDockWidget(self.training.docks["Loss and accuracy"], self.replay.dock)
         self.actions_by_name = build_actions(self)

@@ -4,8 +4,8 @@ import pytest
 
 from engine import Graph, GraphError, Network
 from engine.nn.trace import trace_gradients
-from gui.explain import edge_factors, explain_edge, explain_neuron, numeric_check
-from gui.replay_timeline import fmt
+from gui.replay.explain import edge_factors, explain_edge, explain_neuron, numeric_check
+from gui.replay.timeline import fmt
 from tests.gui.test_replay_timeline import example, random_design, skip_design
 
 

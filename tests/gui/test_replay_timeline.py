@@ -6,7 +6,7 @@ import pytest
 
 from engine import Graph, Network
 from engine.nn.trace import trace_gradients
-from gui.replay_timeline import ReplayTimeline, fmt, vector_text
+from gui.replay.timeline import ReplayTimeline, fmt, vector_text
 
 SMOOTH = ("tanh", "sigmoid", "softplus", "swish", "linear")
 OUTPUTS = (("mse", "sigmoid"), ("mse", "linear"), ("mse", "tanh"), ("mse", "softmax"),
@@ -229,7 +229,7 @@ def test_empty_trace_is_refused():
 def test_timeline_and_explain_do_not_import_qt():
     import subprocess
     import sys
-    code = ("import sys, gui.replay_timeline, gui.explain; "
+    code = ("import sys, gui.replay.timeline, gui.replay.explain; "
             "sys.exit(any(m.startswith(('PySide6', 'pyqtgraph')) for m in sys.modules))")
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0

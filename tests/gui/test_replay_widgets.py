@@ -12,10 +12,10 @@ from engine.nn.trace import trace_gradients
 from gui.canvas.replay_overlay import ReplayOverlay
 from gui.canvas.scene import CanvasScene
 from gui.canvas.view import CanvasView
-from gui.explain_panel import ExplainPanel
-from gui.replay_bar import ReplayBar
-from gui.replay_controller import ReplayController
-from gui.replay_timeline import ReplayTimeline, fmt
+from gui.replay.explain_panel import ExplainPanel
+from gui.replay.bar import ReplayBar
+from gui.replay.controller import ReplayController
+from gui.replay.timeline import ReplayTimeline, fmt
 from tests.gui.test_replay_timeline import example, skip_design
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples").glob("*.json"))

@@ -1,6 +1,6 @@
 """The explain panel: the chain rule of the selected neuron or edge, and a numerical check.
 
-It shows ``gui.explain``'s rich text for the current selection and, for any
+It shows ``gui.replay.explain``'s rich text for the current selection and, for any
 explained weight or bias, a "Check numerically" button that nudges it by ±h and
 compares the slope of the loss with the chain-rule value.
 """
@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QL
 from engine import GraphError
 from engine.nn.param_names import bias_name, is_weight, weight_name
 
-from gui.explain import explain_edge, explain_neuron, numeric_check
-from gui.replay_timeline import fmt
+from gui.replay.explain import explain_edge, explain_neuron, numeric_check
+from gui.replay.timeline import fmt
 
 HINT = ("<p style='color: gray'>Select a neuron or an edge on the canvas (or click a number of "
         "the replay) to see where its values come from.</p>")

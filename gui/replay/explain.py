@@ -20,7 +20,7 @@ from engine.nn import activations, losses
 from engine.nn.param_names import bias_name, connection_named, is_weight, weight_name
 from engine.nn.trace import trace_gradients
 
-from gui.replay_timeline import fmt
+from gui.replay.timeline import fmt
 
 MAX_TERMS = 6  # list δ·w terms of a path only when its node has at most this many neurons
 

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QDockWidget, QSplitter
 from engine import GraphError, Network, ParameterMismatch
 
 from gui.canvas.replay_overlay import ReplayOverlay
-from gui.explain_panel import ExplainPanel
-from gui.replay_bar import ReplayBar
-from gui.replay_timeline import ReplayTimeline
+from gui.replay.explain_panel import ExplainPanel
+from gui.replay.bar import ReplayBar
+from gui.replay.timeline import ReplayTimeline
 
 DATA_KEYS = ("data", "target", "noise", "samples", "features", "validation", "seed")
 FALLBACK_EXAMPLES = 16
