@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     graph, problem, weights = None, None, None
     if args.design:
         try:
-            from gui.export_actions import load_design_with_weights
+            from gui.files.export_actions import load_design_with_weights
             graph, weights = load_design_with_weights(args.design)
         except GraphError as e:
             problem = str(e)
@@ -90,13 +90,13 @@ def run(args: argparse.Namespace) -> int:
     app = make_application()
     window = open_window(args.design, graph, problem, screenshot=bool(args.screenshot))
     if weights is not None:
-        from gui.export_actions import apply_opened_weights_later
+        from gui.files.export_actions import apply_opened_weights_later
         apply_opened_weights_later(window, weights)
     if args.screenshot:
         return take_screenshot(app, window, args.screenshot)
     from PySide6.QtCore import QTimer
 
-    from gui.autosave import offer_recovery
+    from gui.files.autosave import offer_recovery
     from gui.crash_handler import install_excepthook
     install_excepthook(lambda: window)
     QTimer.singleShot(300, lambda: offer_recovery(window))   # once the window is up

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit,
                                QPushButton, QVBoxLayout)
 
-from gui.document import APP_NAME
+from gui.files.document import APP_NAME
 
 
 def details(exc_type, exc, tb) -> str:

@@ -18,7 +18,7 @@ from gui.actions import ShortcutsDialog, build_actions, build_menus, build_toolb
 from gui.canvas.scene import CanvasScene
 from gui.canvas.view import CanvasView
 from gui.core.commands import push_edit
-from gui.document import APP_NAME, DEFAULT_EXAMPLE, Document, app_settings, examples
+from gui.files.document import APP_NAME, DEFAULT_EXAMPLE, Document, app_settings, examples
 from gui.garbage import collect_between_events
 from gui.icons import icon
 from gui.inspector import Inspector, design_summary
@@ -63,9 +63,9 @@ class MainWindow(QMainWindow):
         self.actions_by_name = build_actions(self)
         self.menus = build_menus(self, self.actions_by_name)
         self.toolbar = build_toolbar(self, self.actions_by_name)
-        from gui.export_actions import install_export_actions
+        from gui.files.export_actions import install_export_actions
         install_export_actions(self)
-        from gui.autosave import Autosave
+        from gui.files.autosave import Autosave
         self.autosave = Autosave(self)
         self._place_count = 0
         self._last_place: QPointF | None = None

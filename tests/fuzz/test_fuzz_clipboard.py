@@ -21,7 +21,7 @@ from engine import Graph
 from engine.nn.param_names import valid_new_id
 from gui.canvas import CanvasScene
 from gui.canvas.clipboard import DESIGN_MIME, read_clipboard
-from gui.report import plain_text
+from gui.files.report import plain_text
 from tests.fuzz.strategies import (accepted, count, damaged, designs, fuzz_settings, json_values,
                                    valid_designs)
 from tests.gui.conftest import boxes, main_window, settings_file  # noqa: F401  (the window fixtures)

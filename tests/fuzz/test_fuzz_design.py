@@ -1,5 +1,5 @@
 """Fuzzing the design loaders: Graph.load and engine.model.design_format, the design file with its
-weights (gui.export_actions.load_design_with_weights, no Qt needed) and the command line.
+weights (gui.files.export_actions.load_design_with_weights, no Qt needed) and the command line.
 
 Only GraphError may come out of a loader; a design that loads is whole (acyclic, sizes and
 parameters within the limits, the loss fits) and saves and loads back the same.
@@ -18,7 +18,7 @@ from engine.model.design_format import graph_from_dict
 from engine.model.graph import MAX_PARAMETERS, MAX_SIZE
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import save_weights
-from gui.export_actions import load_design_with_weights
+from gui.files.export_actions import load_design_with_weights
 from tests.fuzz.strategies import EXAMPLES, accepted, count, design_bytes, designs, fuzz_settings
 from tests.fuzz.strategies_data import designs_with_weights
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from engine import Graph, GraphError, Network
 from gui.core.commands import push_edit
-from gui.export_actions import _read_any_weights
-from gui.export_actions import load_design_with_weights as _load_design_with_weights
+from gui.files.export_actions import _read_any_weights
+from gui.files.export_actions import load_design_with_weights as _load_design_with_weights
 from tests.fuzz.strategies import (EXAMPLES, NASTY, ROOT, SETTING_FIELDS, accepted, count, design_bytes,
                                    fuzz_settings, json_values)
 from tests.fuzz.strategies_data import csv_bytes, designs_with_weights, weight_files

@@ -2,7 +2,7 @@
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from gui.document import SETTINGS_ENV
+from gui.files.document import SETTINGS_ENV
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.nn.activations import HIDDEN_ACTIVATIONS
 from engine.nn.losses import LOSSES
-from gui.document import examples
+from gui.files.document import examples
 
 WEIGHTS = {"place": 12, "connect": 14, "mask": 5, "unmask": 2, "resize": 5, "activation": 4,
            "weight": 3, "move": 4, "delete": 5, "copy_paste": 2, "duplicate": 2, "layout": 1,

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 from engine import Graph
 from gui import app as gui_app
 from gui.actions import ShortcutsDialog
-from gui.document import SETTINGS_ENV
+from gui.files.document import SETTINGS_ENV
 from gui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]

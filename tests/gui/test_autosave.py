@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine import Graph
 from engine.io.weights import load_weights
-from gui import autosave
-from gui.autosave import (DESIGN, LOCK, WEIGHTS, Autosave, autosave_root, offer_recovery,
+from gui.files import autosave
+from gui.files.autosave import (DESIGN, LOCK, WEIGHTS, Autosave, autosave_root, offer_recovery,
                           pending_recoveries)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def test_training_since_the_last_save_is_autosaved_with_its_weights(main_window,
 
 
 def test_imported_weights_count_as_unsaved_until_a_clean_save(main_window, qtbot, tmp_path):
-    from gui.export_actions import apply_parameters
+    from gui.files.export_actions import apply_parameters
     w = main_window
     _wait_for_network(qtbot, w)
     params = {k: np.full_like(v, 0.125) for k, v in w.training.net.parameters().items()}
@@ -193,7 +193,7 @@ RESTORING_APP = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {root!r})
     from PySide6.QtWidgets import QApplication
-    from gui.autosave import pending_recoveries, restore_recovery
+    from gui.files.autosave import pending_recoveries, restore_recovery
     from gui.main_window import MainWindow
 
     if __name__ == "__main__":

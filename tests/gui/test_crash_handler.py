@@ -5,7 +5,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from gui.autosave import DESIGN
+from gui.files.autosave import DESIGN
 from gui.crash_handler import CrashDialog, install_excepthook
 
 

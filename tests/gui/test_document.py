@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from engine import Graph, Network
 
 from engine.data import datasets
-from gui.document import EXAMPLES_DIR, MAX_RECENT, SETTINGS_ENV, examples
+from gui.files.document import EXAMPLES_DIR, MAX_RECENT, SETTINGS_ENV, examples
 from gui.main_window import MainWindow
 
 EXPECTED_EXAMPLES = {

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine import Graph, GraphError, Network
 from engine.io.weights import load_weights, load_weights_design, save_weights
-from gui import export_actions
-from gui.report import PLOT_WIDTH
-from gui.export_actions import (PICTURE_FILTERS, WEIGHT_FILTERS, apply_opened_weights_later,
+from gui.files import export_actions
+from gui.files.report import PLOT_WIDTH
+from gui.files.export_actions import (PICTURE_FILTERS, WEIGHT_FILTERS, apply_opened_weights_later,
                                 install_export_actions, load_design_with_weights)
 
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine import Network
 from engine.nn.activations import HIDDEN_ACTIVATIONS
-from gui.document import SETTINGS_ENV
+from gui.files.document import SETTINGS_ENV
 from gui.inspector import parameter_count
 from gui.main_window import MainWindow
 

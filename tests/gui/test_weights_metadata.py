@@ -10,7 +10,7 @@ from safetensors.numpy import save
 from engine import Graph, GraphError
 from engine.io.weights import save_weights
 from engine.nn.param_names import weight_name
-from gui.export_actions import install_export_actions, load_design_with_weights
+from gui.files.export_actions import install_export_actions, load_design_with_weights
 from gui.core.mime import PALETTE_MIME
 from gui.palette import spec_from_mime_data
 

@@ -18,7 +18,7 @@ from engine import Graph, GraphError
 from engine.io.json_text import read_json_text
 
 APP_NAME = "Backprop Studio"
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "resources" / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "circle.json"
 EXAMPLE_ORDER = ("xor_neurons", "circle", "digits", "house_prices", "skip_connection")
 MAX_RECENT = 8
@@ -119,7 +119,7 @@ class Document(QObject):
         """Load ``path`` without asking; on failure warn, keep the design, return False."""
         path = Path(path)
         try:
-            from gui.export_actions import load_design_with_weights
+            from gui.files.export_actions import load_design_with_weights
             design, self.loaded_weights = load_design_with_weights(path)
         except GraphError as e:
             self._warn("Cannot open design", f"Could not open {path.name}.", str(e))

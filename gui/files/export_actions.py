@@ -107,7 +107,7 @@ def _start_dir(window) -> Path:
     path = getattr(window.document, "path", None)
     if path is not None:
         return Path(path).parent
-    from gui.document import app_settings
+    from gui.files.document import app_settings
     last = app_settings().value("last_dir")
     return Path(last) if isinstance(last, str) and Path(last).is_dir() else Path.home()
 
@@ -281,7 +281,7 @@ class ExportActions:
                             "Wrote {path} and its weights {result.name}")
 
     def export_plots(self, path=None):
-        from gui import report
+        from gui.files import report
         metrics = self.window.training.metrics
 
         def write(p, g, params):
@@ -290,7 +290,7 @@ class ExportActions:
                             "Wrote the loss plots to {path}", weights=False)
 
     def export_report(self, path=None):
-        from gui import report
+        from gui.files import report
 
         def write(p, g, params):
             page = report.build_report(self.window)
@@ -301,7 +301,7 @@ class ExportActions:
 
     def export_picture(self, path=None, scale: float | None = None, selection: bool | None = None):
         """The design or the selection as PNG (``scale`` from the chosen filter) or SVG."""
-        from gui import report
+        from gui.files import report
         w = self.window
         if selection is None:
             selection = self._ask_selection()

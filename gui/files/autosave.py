@@ -27,7 +27,7 @@ from engine import Graph, GraphError
 from engine.io.atomic import atomic_write
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import WeightsError, check_weights, load_weights, save_weights
-from gui.document import APP_NAME
+from gui.files.document import APP_NAME
 
 DATA_ENV = "BACKPROP_STUDIO_DATA"   # overrides the data folder (tests, portable installs)
 DELAY_MS = 3000                     # after the last change
@@ -294,7 +294,7 @@ def restore_recovery(window, rec: Recovery) -> bool:
     window.document.replace_design(graph, None, f"{base} (recovered)")
     window.document.mark_modified()
     if params is not None:
-        from gui.export_actions import apply_opened_weights_later
+        from gui.files.export_actions import apply_opened_weights_later
         apply_opened_weights_later(window, params)
     try:
         window.autosave.adopt(rec.slot)
