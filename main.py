@@ -15,7 +15,7 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0
-    from gui.app import main as gui_main
+    from gui.shell.app import main as gui_main
     return gui_main(argv)
 
 

@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from engine import Graph
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     QMessageBox.warning = staticmethod(lambda *a, **k: QMessageBox.Ok)   # nobody to answer

@@ -36,8 +36,8 @@ def main() -> int:
     os.environ["BACKPROP_STUDIO_SETTINGS"] = str(folder / "settings.ini")
     from PySide6.QtWidgets import QMessageBox
 
-    from gui.app import make_application
-    from gui.main_window import MainWindow
+    from gui.shell.app import make_application
+    from gui.shell.main_window import MainWindow
     from tests.gui.monkey import Failure, Monkey
 
     # Nothing may block: unsaved-changes questions are answered Discard, warnings dismissed.

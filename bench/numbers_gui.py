@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests" / "gui"))
 def run_case(app, name: str, design, seconds: float) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
 
     loop = QEventLoop()
 

@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 def _garbage_collected_between_tests(qapp):
     # As in the app: no automatic cyclic collection, which could start inside a paint
     # (gui/garbage.py); the app's timer collects during events, and this between tests.
-    from gui.garbage import collect_between_events
+    from gui.shell.garbage import collect_between_events
     collector = collect_between_events()
     yield
     collector.check()

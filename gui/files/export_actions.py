@@ -27,7 +27,7 @@ from engine.io.json_text import read_json_text
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import FORMAT, VERSION, WeightsError, check_weights, load_weights, weights_from_document
 from engine.nn.param_names import biases_by_node, by_connection
-from gui.actions import set_tips
+from gui.shell.actions import set_tips
 
 BACKGROUND_PARAMS = 1_000_000   # above this, files are written off the GUI thread
 WEIGHTS_FIELD = "weights"       # the design file's field holding its weights

@@ -27,7 +27,7 @@ def boxes(monkeypatch):
 
 @pytest.fixture
 def main_window(qtbot, boxes):
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
     w = MainWindow()
     qtbot.addWidget(w)
     yield w

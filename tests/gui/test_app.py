@@ -9,10 +9,10 @@ from PySide6.QtGui import QImage, QKeySequence
 from PySide6.QtWidgets import QMenu, QMessageBox
 
 from engine import Graph
-from gui import app as gui_app
-from gui.actions import ShortcutsDialog
+from gui.shell import app as gui_app
+from gui.shell.actions import ShortcutsDialog
 from gui.files.document import SETTINGS_ENV
-from gui.main_window import MainWindow
+from gui.shell.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -202,7 +202,7 @@ def test_screenshot_of_a_corrupt_design_fails_with_one_line(tmp_path):
 
 
 def test_startup_imports_no_heavy_libraries(tmp_path):
-    code = ("import sys; import gui.app, gui.main_window; "
+    code = ("import sys; import gui.shell.app, gui.shell.main_window; "
             "print(','.join(m for m in ('sklearn', 'torch', 'onnx', 'onnxruntime') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), timeout=60)

@@ -104,7 +104,7 @@ CRASHING_APP = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from PySide6.QtWidgets import QApplication
     from engine.io.weights import save_weights
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
 
     if __name__ == "__main__":
         app = QApplication([])
@@ -194,7 +194,7 @@ RESTORING_APP = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from PySide6.QtWidgets import QApplication
     from gui.files.autosave import pending_recoveries, restore_recovery
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
 
     if __name__ == "__main__":
         app = QApplication([])
@@ -266,7 +266,7 @@ LIVE_APP = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
     from PySide6.QtWidgets import QApplication
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
 
     if __name__ == "__main__":
         app = QApplication([])

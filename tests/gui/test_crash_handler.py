@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gui.files.autosave import DESIGN
-from gui.crash_handler import CrashDialog, install_excepthook
+from gui.shell.crash_handler import CrashDialog, install_excepthook
 
 
 @pytest.fixture

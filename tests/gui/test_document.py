@@ -9,7 +9,7 @@ from engine import Graph, Network
 
 from engine.data import datasets
 from gui.files.document import EXAMPLES_DIR, MAX_RECENT, SETTINGS_ENV, examples
-from gui.main_window import MainWindow
+from gui.shell.main_window import MainWindow
 
 EXPECTED_EXAMPLES = {
     "xor_neurons.json": ("XOR with single neurons", "xor", "bce",

@@ -174,7 +174,7 @@ def test_save_with_weights_then_open_restores_design_and_weights(window, boxes, 
 def test_a_new_window_on_a_design_with_weights_loads_them(window, qtbot, boxes, tmp_path):
     saved = _params(window)
     graph, params = load_design_with_weights(window.export_actions.save_with_weights(tmp_path / "d.json"))
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
     other = MainWindow(graph, tmp_path / "d.json", restore_settings=False)   # as main.py d.json does
     qtbot.addWidget(other)
     try:

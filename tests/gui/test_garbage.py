@@ -7,7 +7,7 @@ import textwrap
 import weakref
 from pathlib import Path
 
-from gui.garbage import collect_between_events
+from gui.shell.garbage import collect_between_events
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ CHURN_WHILE_PAINTING = textwrap.dedent("""
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
     import pyqtgraph as pg
-    from gui.garbage import collect_between_events
+    from gui.shell.garbage import collect_between_events
 
     app = QApplication([])
     collect_between_events()

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QMessageBox
 from engine import Network
 from engine.nn.activations import HIDDEN_ACTIVATIONS
 from gui.files.document import SETTINGS_ENV
-from gui.inspector import parameter_count
-from gui.main_window import MainWindow
+from gui.shell.inspector import parameter_count
+from gui.shell.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)
@@ -220,11 +220,11 @@ def test_opening_or_undoing_a_big_design_refreshes_the_inspector_and_summary_onc
     big.add_node("output", 1, "linear", id="y")
     big.connect(prev, "y")
     ins = select(window)
-    import gui.main_window
+    import gui.shell.main_window
     refreshes, summaries = [], []
-    fill, summary = ins._fill_summary, gui.main_window.design_summary    # what each refresh does
+    fill, summary = ins._fill_summary, gui.shell.main_window.design_summary    # what each refresh does
     monkeypatch.setattr(ins, "_fill_summary", lambda: (refreshes.append(1), fill()))
-    monkeypatch.setattr(gui.main_window, "design_summary", lambda g: (summaries.append(1), summary(g))[1])
+    monkeypatch.setattr(gui.shell.main_window, "design_summary", lambda g: (summaries.append(1), summary(g))[1])
     window.document.replace_design(big, None, "chain")      # ~600 changes
     # A few (the old design goes, the new one comes, the selection clears), not one per change.
     assert len(refreshes) <= 5 and len(summaries) <= 3

@@ -12,7 +12,7 @@ from engine.io.weights import save_weights
 from engine.nn.param_names import weight_name
 from gui.files.export_actions import install_export_actions, load_design_with_weights
 from gui.core.mime import PALETTE_MIME
-from gui.palette import spec_from_mime_data
+from gui.shell.palette import spec_from_mime_data
 
 from tests.gui.test_live_training import TIMEOUT, wait_for_step
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QTreeWidget, QTreeWidge
 
 from engine.nn.activations import FORMULA
 from engine.io.json_text import read_json_text
-from gui.icons import icon
+from gui.shell.icons import icon
 from gui.core.mime import PALETTE_MIME
 
 PRESETS = ("tanh", "relu", "sigmoid", "leaky_relu", "elu", "softplus", "swish", "linear")

@@ -21,7 +21,7 @@ SCREENSHOT_SIZE = (1600, 1000)
 XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"]
 UNDER_XVFB = "BACKPROP_STUDIO_UNDER_XVFB"  # set in the re-run, so that it never loops
 PAINT_TIMEOUT_MS = 15000
-MAIN_PY = Path(__file__).resolve().parent.parent / "main.py"
+MAIN_PY = Path(__file__).resolve().parents[2] / "main.py"
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
 
     from gui.files.autosave import offer_recovery
-    from gui.crash_handler import install_excepthook
+    from gui.shell.crash_handler import install_excepthook
     install_excepthook(lambda: window)
     QTimer.singleShot(300, lambda: offer_recovery(window))   # once the window is up
     return app.exec()
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 def make_application():
     from PySide6.QtWidgets import QApplication
 
-    from gui.icons import icon
+    from gui.shell.icons import icon
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "main.py"])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
@@ -120,7 +120,7 @@ def open_window(design_path, graph, problem: str | None = None, *, screenshot: b
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QMessageBox
 
-    from gui.main_window import MainWindow
+    from gui.shell.main_window import MainWindow
 
     window = MainWindow(graph, design_path if graph is not None else None,
                         restore_settings=not screenshot)

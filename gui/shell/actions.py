@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QMenu, QT
                                QTableWidgetItem, QToolBar, QVBoxLayout)
 
 from engine.nn.losses import LOSSES
-from gui.icons import icon
+from gui.shell.icons import icon
 
 # name: (text, shortcuts, tip, icon)
 ACTIONS = {

@@ -14,15 +14,15 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox
 
 from engine import Graph, GraphError
-from gui.actions import ShortcutsDialog, build_actions, build_menus, build_toolbar
+from gui.shell.actions import ShortcutsDialog, build_actions, build_menus, build_toolbar
 from gui.canvas.scene import CanvasScene
 from gui.canvas.view import CanvasView
 from gui.core.commands import push_edit
 from gui.files.document import APP_NAME, DEFAULT_EXAMPLE, Document, app_settings, examples
-from gui.garbage import collect_between_events
-from gui.icons import icon
-from gui.inspector import Inspector, design_summary
-from gui.palette import Palette
+from gui.shell.garbage import collect_between_events
+from gui.shell.icons import icon
+from gui.shell.inspector import Inspector, design_summary
+from gui.shell.palette import Palette
 
 MESSAGE_MS = 6000
 PLACE_STEP = 40.0  # successive placements at the same centre fan out by this much
