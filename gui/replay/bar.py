@@ -31,6 +31,22 @@ class ReplayBar(QWidget):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
 
+        self._build_example_row()
+        self._build_playback_row()
+        self.caption = QLabel("Pick an example and press Play.")
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._examples_layout)
+        layout.addLayout(self._controls_layout)
+        layout.addWidget(self.caption)
+        self.set_is_2d(False)
+        self._speed_changed(self.speed_slider.value())
+        self._refresh()
+
+    def _build_example_row(self) -> None:
+        """Previous / next / random example, and a typed-in 2-D point."""
         icon = self.style().standardIcon
         self.prev_button = self._button("Previous", "Previous example", icon(QStyle.SP_ArrowLeft))
         self.example_label = QLabel("no examples")
@@ -46,6 +62,20 @@ class ReplayBar(QWidget):
             lambda: self.point_chosen.emit(self.x1_box.value(), self.x2_box.value()))
         self._point_widgets = (self.x1_box, self.x2_box, self.point_button)
 
+        examples = QHBoxLayout()
+        for w in (self.prev_button, self.example_label, self.next_button, self.random_button):
+            examples.addWidget(w)
+        examples.addSpacing(8)
+        for w in (QLabel("x1"), self.x1_box, QLabel("x2"), self.x2_box, self.point_button):
+            examples.addWidget(w)
+            if isinstance(w, QLabel):
+                self._point_widgets += (w,)
+        examples.addStretch(1)
+        self._examples_layout = examples
+
+    def _build_playback_row(self) -> None:
+        """Step back, play/pause, step forward, the timeline slider and the speed."""
+        icon = self.style().standardIcon
         self.back_button = self._button("", "Step back (Left)", icon(QStyle.SP_MediaSeekBackward))
         self.play_button = self._button("", "Play / Pause (Space)", icon(QStyle.SP_MediaPlay))
         self.forward_button = self._button("", "Step forward (Right)",
@@ -66,32 +96,13 @@ class ReplayBar(QWidget):
         self.timeline_slider.setToolTip("Scrub through the pass")
         self.timeline_slider.valueChanged.connect(self.set_frame)
         self.frame_label = QLabel()
-        self.caption = QLabel("Pick an example and press Play.")
-        self.caption.setWordWrap(True)
-        self.caption.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
-        examples = QHBoxLayout()
-        for w in (self.prev_button, self.example_label, self.next_button, self.random_button):
-            examples.addWidget(w)
-        examples.addSpacing(8)
-        for w in (QLabel("x1"), self.x1_box, QLabel("x2"), self.x2_box, self.point_button):
-            examples.addWidget(w)
-            if isinstance(w, QLabel):
-                self._point_widgets += (w,)
-        examples.addStretch(1)
         controls = QHBoxLayout()
         for w in (self.back_button, self.play_button, self.forward_button, self.timeline_slider,
                   self.frame_label, QLabel("speed"), self.speed_slider, self.speed_label):
             controls.addWidget(w)
         controls.setStretch(3, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(examples)
-        layout.addLayout(controls)
-        layout.addWidget(self.caption)
-        self.set_is_2d(False)
-        self._speed_changed(self.speed_slider.value())
-        self._refresh()
+        self._controls_layout = controls
 
     def _button(self, text: str, tip: str, icon) -> QPushButton:
         b = QPushButton(text)
