@@ -1,56 +1,16 @@
-"""Preallocated per-batch-size buffers, pass plans and in-place activation kernels for Network.
+"""Preallocated per-batch-size buffers and pass plans for Network.
 
 Small networks spend their time in Python and numpy call overhead, not in
 arithmetic (ARCHITECTURE.md), so each batch size gets its arrays once, and the
 plans of its forward and backward passes are written out as straight-line code
-(engine/step_code.py) that writes with ``out=``.
+(engine/nn/step_code.py) that writes with ``out=``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from engine.nn import activations, losses
+from engine.nn import losses
 from engine.nn.param_names import weight_name
-
-
-def apply_activation(name: str, z: np.ndarray, a: np.ndarray) -> None:
-    """a = f(z), in place where numpy allows."""
-    if name == "linear":
-        if a is not z:
-            np.copyto(a, z)
-    elif name == "tanh":
-        np.tanh(z, out=a)
-    elif name == "sigmoid":             # σ(z) = ½(1 + tanh(z/2)): stable for any z
-        np.multiply(z, 0.5, out=a)
-        np.tanh(a, out=a)
-        a *= 0.5
-        a += 0.5
-    elif name == "relu":
-        np.maximum(z, 0, out=a)
-    else:
-        a[...] = activations.forward(name, z)
-
-
-def local_delta(name: str, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray,
-                out: np.ndarray, tmp: np.ndarray) -> None:
-    """out = dL/dz = dL/da · f'(z) (for softmax, the Jacobian-vector product)."""
-    if name == "linear":
-        if out is not grad_a:
-            np.copyto(out, grad_a)
-    # Written without Python scalars: a scalar operand costs numpy a conversion per call.
-    elif name == "tanh":                # g(1 − a²) = g − g·a²
-        np.multiply(a, a, out=tmp)
-        tmp *= grad_a
-        np.subtract(grad_a, tmp, out=out)
-    elif name == "sigmoid":             # g·a(1 − a) = g·(a − a²)
-        np.multiply(a, a, out=tmp)
-        np.subtract(a, tmp, out=tmp)
-        np.multiply(grad_a, tmp, out=out)
-    elif name == "relu":                # 1 where z > 0, that is where a = max(z, 0) > 0
-        np.sign(a, out=tmp)
-        np.multiply(grad_a, tmp, out=out)
-    else:
-        out[...] = activations.backward(name, z, a, grad_a)
 
 
 class Buffers:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.nn import activations
 from engine.model.graph import Graph, GraphError
+from engine.model.reach import nodes_reaching_output
+from engine.nn import activations
 from engine.nn.buffers import Buffers
 from engine.nn.param_names import bias_name, weight_name
 from engine.nn.step_code import StepCode
+from engine.nn.trace import trace_network
 
 
 class ParameterMismatch(GraphError):
@@ -84,7 +86,7 @@ class Network:
         self.b = {n: self._params[bias_name(n)] for n in self.order if n != self.input}
         self._masked = [(self._grads[weight_name(*k)], m) for k, m in self.masks.items()
                         if m is not None]
-        self._live = self._nodes_reaching_output()
+        self._live = nodes_reaching_output(graph)
         # Weights of nodes that cannot reach the output: their data gradient is always zero.
         self._dead = [k for k in self.W if k[1] not in self._live]
         self._buffers: dict[int, Buffers] = {}
@@ -93,13 +95,6 @@ class Network:
         self.initialize(seed)
 
     # ----- set-up ---------------------------------------------------------
-    def _nodes_reaching_output(self) -> set[str]:
-        live = {self.output}
-        for n in reversed(self.order):
-            if any(c.dst in live for c in self.graph.outgoing(n)):
-                live.add(n)
-        return live
-
     def initialize(self, seed: int | None = None) -> None:
         """New weights from the seed: He for the relu family, Glorot otherwise; zero biases."""
         if seed is not None:
@@ -170,7 +165,7 @@ class Network:
             p[...] = np.asarray(values[k], dtype=self.dtype)
         self.apply_masks()
 
-    def rebuild(self, graph: Graph | None = None) -> "Network":
+    def rebuild(self, graph: Graph | None = None) -> Network:
         """A network for the (edited) graph keeping every parameter whose shape did not change."""
         new = Network(graph if graph is not None else self.graph, self.seed, self.dtype)
         for k, p in new._params.items():
@@ -282,6 +277,5 @@ class Network:
 
     def trace(self, X, T, lr: float | None = None):
         """The ordered steps of one forward and backward pass: see engine.nn.trace."""
-        from engine.nn.trace import trace_network
         return trace_network(self, self._check_input(X),
                              self._check_target(T, np.asarray(X).shape[0]), lr)

@@ -11,20 +11,40 @@ plain sequence of calls they stand for, every array bound to a name, and compile
     ...
 
 The code does exactly what the plans describe, call for call, so its numbers are the
-ones a loop over the plans would give.
+ones a loop over the plans would give. Each activation's and loss's lines come from its
+own kernel (engine.nn.activations, engine.nn.losses). The source is registered with
+linecache under a name like ``<step_code 2-4-1 batch 32 #7>``, so that a traceback
+shows the generated line.
 """
 from __future__ import annotations
 
+import itertools
+import linecache
+import weakref
+
 import numpy as np
 
-from engine.nn import losses
-from engine.nn.buffers import Buffers, apply_activation, local_delta
+from engine.nn import activations, losses
+from engine.nn.buffers import Buffers
 from engine.nn.param_names import bias_name, weight_name
 
 _NUMPY = {"dot": np.dot, "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
           "tanh": np.tanh, "maximum": np.maximum, "sign": np.sign, "exp": np.exp,
           "log": np.log, "log1p": np.log1p, "absolute": np.absolute, "negative": np.negative,
           "vdot": np.vdot, "copyto": np.copyto, "amax": np.max, "asum": np.sum}
+
+_serial = itertools.count(1)
+
+
+def _register(source: str, net, batch: int) -> str:
+    """A unique file name for ``source``, entered in linecache so that tracebacks show its lines."""
+    sizes = [str(net.sizes[n]) for n in net.order]
+    if len(sizes) > 8:
+        sizes = [*sizes[:3], "…", *sizes[-2:], f"({len(net.order)} nodes)"]
+    filename = f"<step_code {'-'.join(sizes)} batch {batch} #{next(_serial)}>"
+    # mtime None: linecache.checkcache keeps the entry (there is no file to compare with).
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    return filename
 
 
 class StepCode:
@@ -38,8 +58,7 @@ class StepCode:
     def __init__(self, net, buf: Buffers):
         self.net, self.buf = net, buf
         self.names: dict[int, str] = {}
-        self.scope: dict = dict(_NUMPY, apply_activation=apply_activation,
-                                local_delta=local_delta, loss_value=losses.value)
+        self.scope: dict = dict(_NUMPY)
         dt = net.dtype.type
         self.scope.update(HALF=dt(0.5), ZERO=dt(0.0), INV_BATCH=dt(1.0 / buf.diff.shape[0]),
                           ONES_OUT=np.ones_like(buf.diff), BATCH=buf.diff.shape[0])
@@ -48,8 +67,9 @@ class StepCode:
                             "def loss(X, T):", *forward, *loss, "    return loss", "",
                             "def step(X, T):", *forward, *loss, *backward, "    return loss", ""])
         self.source = source
-        exec(compile(source, f"<step of {len(net.order)} nodes, batch {buf.diff.shape[0]}>",
-                     "exec"), self.scope)
+        self.filename = _register(source, net, buf.diff.shape[0])
+        weakref.finalize(self, linecache.cache.pop, self.filename, None)
+        exec(compile(source, self.filename, "exec"), self.scope)
         self.forward, self.loss, self.step = (self.scope["forward"], self.scope["loss"],
                                               self.scope["step"])
 
@@ -79,74 +99,56 @@ class StepCode:
             lines += self._apply(act, z, a)
         return ["    " + line for line in lines]
 
+    def _kernel(self, template: tuple[str, ...], **names: str) -> list[str]:
+        """A kernel's lines with its array names filled in; a copy onto itself is no call."""
+        lines = []
+        for line in (t.format(**names) for t in template):
+            if line.startswith("copyto("):
+                dst, src = line[len("copyto("):-1].split(", ")
+                if dst == src:
+                    continue
+            lines.append(line)
+        return lines
+
+    def _function(self, fn, name: str) -> str:
+        self.scope[name] = fn
+        return name
+
     def _apply(self, act: str, z: str, a: str) -> list[str]:
-        if act == "linear":
-            return [] if z == a else [f"copyto({a}, {z})"]
-        if act == "tanh":
-            return [f"tanh({z}, out={a})"]
-        if act == "sigmoid":            # σ(z) = ½(1 + tanh(z/2)): stable for any z
-            return [f"mul({z}, HALF, out={a})", f"tanh({a}, out={a})", f"mul({a}, HALF, out={a})",
-                    f"add({a}, HALF, out={a})"]
-        if act == "relu":
-            return [f"maximum({z}, ZERO, out={a})"]
-        if act == "softmax":            # keeps each row's max and Σ exp(z − max) for the loss
-            m, s = self._name(self.buf.row_max, "rm"), self._name(self.buf.row_sum, "rs")
-            return [f"amax({z}, axis=1, keepdims=True, out={m})", f"sub({z}, {m}, out={a})",
-                    f"exp({a}, out={a})", f"asum({a}, axis=1, keepdims=True, out={s})",
-                    f"div({a}, {s}, out={a})"]
-        return [f"apply_activation({act!r}, {z}, {a})"]
+        """a = f(z), from the activation's own kernel."""
+        kind, buf = activations.BY_NAME[act], self.buf
+        return self._kernel(kind.kernel, z=z, a=a, forward=self._function(kind.forward, f"{act}_forward"),
+                            row_max=self._name(buf.row_max, "rm"), row_sum=self._name(buf.row_sum, "rs"))
 
     def _loss(self) -> list[str]:
         net, buf = self.net, self.buf
         out = net.output
-        y, z = self._name(buf.a[out], "a"), self._name(buf.z[out], "z")
-        diff, tmp = self._name(buf.diff, "diff"), self._name(buf.tmp_out, "t")
-        lines = [f"sub({y}, T, out={diff})"]
-        fused = losses.REQUIRED_OUTPUT.get(net.loss) == net.activation[out]
-        if net.loss == "mse":
-            lines.append(f"loss = 0.5 * float(vdot({diff}, {diff})) / BATCH")
-        elif fused and net.loss == "softmax_ce":
-            # log softmax(z) = z − (max + log Σ exp(z − max)), from the forward pass
-            lse = self._name(buf.row_lse, "lse")
-            lines += [f"log({self._name(buf.row_sum, 'rs')}, out={lse})",
-                      f"add({lse}, {self._name(buf.row_max, 'rm')}, out={lse})",
-                      f"sub({z}, {lse}, out={tmp})",
-                      f"loss = -float(vdot(T, {tmp})) / BATCH"]
-        elif fused:
-            # bce per element: max(z, 0) − t·z + log(1 + e^−|z|), stable and exact for t in {0, 1}
-            # (a sum as a dot product with ones: half the cost of .sum() on a few floats)
-            relu_z = self._name(buf.tmp[out], "t")     # free: out feeds no node
-            lines += [f"absolute({z}, out={tmp})", f"negative({tmp}, out={tmp})",
-                      f"exp({tmp}, out={tmp})", f"log1p({tmp}, out={tmp})",
-                      f"maximum({z}, ZERO, out={relu_z})", f"add({tmp}, {relu_z}, out={tmp})",
-                      f"loss = (float(vdot({tmp}, ONES_OUT)) - float(vdot(T, {z}))) / BATCH"]
-        else:
-            lines.append(f"loss = loss_value({net.loss!r}, {z}, {y}, T)")
+        kind = losses.BY_NAME[net.loss]
+        kernel = kind.kernel
+        if kind.fused_output not in (None, net.activation[out]):
+            kernel = losses.CALL_PER_EXAMPLE
+        names = dict(y=self._name(buf.a[out], "a"), z=self._name(buf.z[out], "z"),
+                     diff=self._name(buf.diff, "diff"), tmp=self._name(buf.tmp_out, "t"),
+                     scratch=self._name(buf.tmp[out], "t"),     # free: out feeds no node
+                     row_max=self._name(buf.row_max, "rm"), row_sum=self._name(buf.row_sum, "rs"),
+                     row_lse=self._name(buf.row_lse, "lse"),
+                     per_example=self._function(kind.per_example, f"{net.loss}_per_example"))
+        lines = self._kernel(losses.RESIDUAL_KERNEL + kernel, **names)
         return ["    " + line for line in lines]
 
     def _delta(self, act: str, n: str, grad: str, out: str, tmp: str) -> list[str]:
-        """out = dL/dz from grad = dL/da, written without Python scalars (each costs a conversion)."""
-        buf = self.buf
-        a = self._name(buf.a[n], "a")
-        if act == "linear":
-            return [] if out == grad else [f"copyto({out}, {grad})"]
-        if act == "tanh":               # g(1 − a²) = g − g·a²
-            return [f"mul({a}, {a}, out={tmp})", f"mul({tmp}, {grad}, out={tmp})",
-                    f"sub({grad}, {tmp}, out={out})"]
-        if act == "sigmoid":            # g·a(1 − a) = g·(a − a²)
-            return [f"mul({a}, {a}, out={tmp})", f"sub({a}, {tmp}, out={tmp})",
-                    f"mul({grad}, {tmp}, out={out})"]
-        if act == "relu":               # 1 where z > 0, that is where a = max(z, 0) > 0
-            return [f"sign({a}, out={tmp})", f"mul({grad}, {tmp}, out={out})"]
-        z = self._name(buf.z[n], "z")
-        return [f"local_delta({act!r}, {z}, {a}, {grad}, {out}, {tmp})"]
+        """out = dL/dz from grad = dL/da, from the activation's own kernel."""
+        kind, buf = activations.BY_NAME[act], self.buf
+        return self._kernel(kind.delta_kernel, g=grad, out=out, tmp=tmp,
+                            a=self._name(buf.a[n], "a"), z=self._name(buf.z[n], "z"),
+                            backward=self._function(kind.backward, f"{act}_backward"))
 
     def _backward(self) -> list[str]:
         net, buf = self.net, self.buf
         out = net.output
         diff = self._name(buf.diff, "diff")
         ones = self._name(buf.ones, "ones")
-        lines = [f"mul({diff}, INV_BATCH, out={diff})"]   # (y − t)/B: dL/dy, or dL/dz when fused
+        lines = self._kernel(losses.GRADIENT_KERNEL, diff=diff)   # dL/dy, or dL/dz when fused
         if buf.delta[out] is not buf.diff:
             lines += self._delta(net.activation[out], out, diff, self._name(buf.delta[out], "d"),
                                  self._name(buf.tmp_out, "t"))

@@ -39,6 +39,25 @@ def trace_network(net, X: np.ndarray, T: np.ndarray, lr: float | None = None) ->
     Written out plainly, node by node, independently of the network's fast path;
     tests check that both give the same gradients.
     """
+    steps, z, a = _forward_steps(net, X)
+    out = net.output
+    y = a[out]
+    per_example = losses.per_example(net.loss, z[out], y, T)
+    fused = losses.is_fused(net.loss)
+    start = losses.gradient(net.loss, y, T)
+    values = {"y": y, "t": T, "losses": per_example, "L": float(per_example.mean()),
+              "dL/dz" if fused else "dL/dy": start}
+    steps.append(TraceStep("loss", out, values))
+    grads = _backward_steps(net, z, a, None if fused else start, start, steps)
+    if lr is not None:
+        changes = {}
+        for name, p in net.parameters().items():
+            changes[name] = -lr * grads.get(name, np.zeros_like(p))
+        steps.append(TraceStep("update", "", {"lr": lr, "changes": changes}))
+    return steps
+
+
+def _forward_steps(net, X: np.ndarray):
     steps: list[TraceStep] = []
     a = {net.input: X}
     z = {}
@@ -51,35 +70,28 @@ def trace_network(net, X: np.ndarray, T: np.ndarray, lr: float | None = None) ->
         a[n] = activations.forward(net.activation[n], z[n])
         steps.append(TraceStep("forward", n, {"b": net.b[n].copy(), "z": z[n], "a": a[n]},
                                contrib))
+    return steps, z, a
 
-    out, batch = net.output, X.shape[0]
-    y = a[out]
-    per_example = losses.per_example(net.loss, z[out], y, T)
-    fused = losses.is_fused(net.loss)
-    start = losses.gradient(net.loss, y, T)
-    values = {"y": y, "t": T, "losses": per_example, "L": float(per_example.mean()),
-              "dL/dz" if fused else "dL/dy": start}
-    steps.append(TraceStep("loss", out, values))
 
-    delta = {}
-    grads = {}
+def _backward_steps(net, z, a, grad_y, delta_out, steps: list[TraceStep]) -> dict:
+    """Append the backward steps (dL/dy = grad_y, or dL/dz = delta_out for a fused loss)."""
+    delta, grads = {}, {}
     for n in reversed(net.order):
         if n == net.input or n not in net._live:
             continue
-        if n == out:
-            contrib = {}
-            grad_a = None if fused else start
+        if n == net.output:
+            contrib, grad_a = {}, grad_y
         else:
             contrib = {c.dst: delta[c.dst] @ net.W[(n, c.dst)]
                        for c in net.graph.outgoing(n) if c.dst in delta}
             grad_a = sum(contrib.values())
-        act = net.activation[n]
+        kind = activations.BY_NAME[net.activation[n]]
         if grad_a is None:
-            local, delta[n] = None, start
-        elif act == "softmax":
-            local, delta[n] = None, activations.softmax_backward(a[n], grad_a)
+            local, delta[n] = None, delta_out
+        elif kind.derivative is None:               # softmax: its Jacobian, not f'(z)
+            local, delta[n] = None, kind.backward(z[n], a[n], grad_a)
         else:
-            local = activations.derivative(act, z[n], a[n])
+            local = kind.derivative(z[n], a[n])
             delta[n] = grad_a * local
         values = {"dL/da": grad_a, "da/dz": local, "delta": delta[n],
                   "dL/db": delta[n].sum(axis=0)}
@@ -93,13 +105,7 @@ def trace_network(net, X: np.ndarray, T: np.ndarray, lr: float | None = None) ->
             values[f"dL/dW:{s}"] = g
             grads[weight_name(s, n)] = g
         steps.append(TraceStep("backward", n, values, contrib))
-
-    if lr is not None:
-        changes = {}
-        for name, p in net.parameters().items():
-            changes[name] = -lr * grads.get(name, np.zeros_like(p))
-        steps.append(TraceStep("update", "", {"lr": lr, "changes": changes}))
-    return steps
+    return grads
 
 
 def trace_gradients(steps: list[TraceStep]) -> dict[str, np.ndarray]:
