@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.datasets import DataError
 from engine.io.regular_file import NotAFileError, open_regular
+from engine.model.errors import DataError
 
 MAX_VALUES = 20_000_000      # rows × feature columns: 160 MB of float64
 MAX_INT_CLASSES = 20         # an integer target with at most this many values is a class label

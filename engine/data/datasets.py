@@ -15,6 +15,8 @@ import numpy as np
 
 from engine.data.builtin import BUILTIN_2D, BUILTIN_INFO, DERIVED_FEATURES, FEATURES_2D, TARGET_NAMES
 from engine.data.builtin import derive_features, generate
+from engine.data.csv_table import csv_columns, read_csv
+from engine.model.errors import DataError
 
 __all__ = ["DataError", "Dataset", "BUILTIN_2D", "SKLEARN", "DERIVED_FEATURES", "FEATURES_2D",
            "HOUSE_PRICES", "load_dataset", "from_settings", "check_design", "csv_columns"]
@@ -26,10 +28,6 @@ HOUSE_PRICES = Path(__file__).resolve().parents[2] / "resources" / "data" / "hou
 MAX_SAMPLES = 1_000_000
 DEFAULTS = {"data": "circle", "target": None, "noise": 0.1, "samples": 200, "features": None,
             "validation": 0.2, "seed": 0}
-
-
-class DataError(ValueError):
-    """Data that cannot be used; the message names the problem and how to fix it."""
 
 
 @dataclass
@@ -165,56 +163,79 @@ def load_dataset(spec: str, *, loss: str = "mse", target: str | int | None = Non
         raise DataError(f"data must be a name or a CSV path, not {spec!r}")
     key = str(spec).strip().lower()
     rng = np.random.default_rng(seed)
-    points = None
-    skipped: list[str] = []
     if key in BUILTIN_2D or key in SKLEARN:
         if target is not None:
             raise DataError(f"the {key} data has a fixed target; a target column applies to CSV files")
     if key in BUILTIN_2D:
-        task, class_names = BUILTIN_INFO[key]
-        unknown = [f for f in features or [] if f not in FEATURES_2D]
-        if unknown:
-            raise DataError(f'unknown feature "{unknown[0]}" for the 2-D data: choose from '
-                            f'{", ".join(DERIVED_FEATURES)}')
-        names = list(dict.fromkeys(["x1", "x2", *(features or [])]))
-        points, y = generate(key, samples, noise, rng)
-        raw = derive_features(points, names)
-        target_name = TARGET_NAMES.get(key, "class")
-        name = key
+        src = _from_builtin(key, features, samples, noise, rng)
     elif key in SKLEARN:
-        raw, y, all_names, class_names = _load_sklearn(key)
-        idx = _select(all_names, features, key)
-        raw, names = raw[:, idx], [all_names[j] for j in idx]
-        task = "classification" if class_names else "regression"
-        target_name = _SKLEARN_TARGET[key]
-        name = key
+        src = _from_sklearn(key, features)
     else:
-        from engine.data.csv_table import read_csv  # the CSV reader is only needed for files
-        path = HOUSE_PRICES if key in ("house_prices", "house_prices.csv") else Path(spec).expanduser()
-        if not path.exists() and path.suffix.lower() != ".csv":
-            raise DataError(f'unknown data "{spec}": use one of {", ".join(BUILTIN_2D + SKLEARN)}, '
-                            "house_prices, or the path of a CSV file")
-        table = read_csv(path, target=target, features=features)
-        raw, y, names, class_names = table.X, table.y, table.feature_names, table.class_names
-        task, target_name, name, skipped = table.task, table.target_name, path.stem, table.skipped
-    train, val = _split(len(raw), validation, rng)
-    X, mean, std = _standardise(raw, train)
-    if task == "classification":
-        labels = y.astype(np.int64)
-        T = _encode_classes(labels, len(class_names), loss)
+        src = _from_csv(spec, key, target, features)
+    train, val = _split(len(src.raw), validation, rng)
+    X, mean, std = _standardise(src.raw, train)
+    if src.task == "classification":
+        labels = src.y.astype(np.int64)
+        T = _encode_classes(labels, len(src.class_names), loss)
         t_mean, t_std = 0.0, 1.0
     else:
-        labels = y.astype(np.float64)
+        labels = src.y.astype(np.float64)
         t_mean = float(labels[train].mean())
         t_std = float(labels[train].std()) or 1.0
         T = ((labels - t_mean) / t_std).reshape(-1, 1)
-    return Dataset(name=name, task=task, X_train=X[train], T_train=T[train], X_val=X[val], T_val=T[val],
-                   feature_names=list(names), class_names=list(class_names), target_name=target_name,
+    points = src.points
+    return Dataset(name=src.name, task=src.task, X_train=X[train], T_train=T[train], X_val=X[val],
+                   T_val=T[val], feature_names=list(src.names), class_names=list(src.class_names),
+                   target_name=src.target_name,
                    points_train=None if points is None else points[train],
                    points_val=None if points is None else points[val],
                    labels_train=labels[train], labels_val=labels[val], loss=loss,
                    feature_mean=mean, feature_std=std, target_mean=t_mean, target_std=t_std,
-                   skipped_columns=skipped)
+                   skipped_columns=src.skipped)
+
+
+@dataclass
+class _Source:
+    """Raw features and targets as a source gives them, before the split."""
+    raw: np.ndarray
+    y: np.ndarray
+    names: list[str]
+    class_names: list[str]
+    task: str
+    target_name: str
+    name: str
+    points: np.ndarray | None = None
+    skipped: list[str] = field(default_factory=list)
+
+
+def _from_builtin(key: str, features, samples: int, noise: float, rng: np.random.Generator) -> _Source:
+    task, class_names = BUILTIN_INFO[key]
+    unknown = [f for f in features or [] if f not in FEATURES_2D]
+    if unknown:
+        raise DataError(f'unknown feature "{unknown[0]}" for the 2-D data: choose from '
+                        f'{", ".join(DERIVED_FEATURES)}')
+    names = list(dict.fromkeys(["x1", "x2", *(features or [])]))
+    points, y = generate(key, samples, noise, rng)
+    return _Source(derive_features(points, names), y, names, class_names, task,
+                   TARGET_NAMES.get(key, "class"), key, points=points)
+
+
+def _from_sklearn(key: str, features) -> _Source:
+    raw, y, all_names, class_names = _load_sklearn(key)
+    idx = _select(all_names, features, key)
+    task = "classification" if class_names else "regression"
+    return _Source(raw[:, idx], y, [all_names[j] for j in idx], class_names, task,
+                   _SKLEARN_TARGET[key], key)
+
+
+def _from_csv(spec, key: str, target, features) -> _Source:
+    path = HOUSE_PRICES if key in ("house_prices", "house_prices.csv") else Path(spec).expanduser()
+    if not path.exists() and path.suffix.lower() != ".csv":
+        raise DataError(f'unknown data "{spec}": use one of {", ".join(BUILTIN_2D + SKLEARN)}, '
+                        "house_prices, or the path of a CSV file")
+    table = read_csv(path, target=target, features=features)
+    return _Source(table.X, table.y, table.feature_names, table.class_names, table.task,
+                   table.target_name, path.stem, skipped=table.skipped)
 
 
 def from_settings(settings: dict, loss: str, base_dir=None) -> Dataset:
@@ -270,9 +291,3 @@ def check_design(graph, dataset: Dataset) -> None:
     if dataset.n_outputs != need:
         raise DataError(f"the data was prepared for the loss {dataset.loss}, the design uses {loss}: "
                         "load the data again for this loss")
-
-
-def csv_columns(path) -> list[str]:
-    """The header names of a CSV file (or "column 1", "column 2"... without a header)."""
-    from engine.data.csv_table import csv_columns as columns
-    return columns(path)

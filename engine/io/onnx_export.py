@@ -15,15 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.nn.param_names import bias_name, weight_name
 from engine.io.atomic import atomic_write_bytes
-from engine.io.weights import WeightsError, check_weights
+from engine.io.weights import check_weights
+from engine.model.errors import ExportError, WeightsError
+from engine.model.reach import nodes_reaching_output
+from engine.nn.activations import ELU_ALPHA, LEAKY_SLOPE
+from engine.nn.param_names import bias_name, weight_name
 
 MIN_OPSET = 13  # Softmax over one axis (-1) as the engine computes it
-
-
-class ExportError(ValueError):
-    """A model that cannot be exported; the message says why."""
 
 
 def expected_shapes(graph) -> dict[str, tuple[int, ...]]:
@@ -39,18 +38,6 @@ def expected_shapes(graph) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _feeding_output(graph) -> set[str]:
-    """Nodes the output depends on (others would dangle in the exported graph)."""
-    out = graph.output_node().id
-    seen, stack = {out}, [out]
-    while stack:
-        for c in graph.incoming(stack.pop()):
-            if c.src not in seen:
-                seen.add(c.src)
-                stack.append(c.src)
-    return seen
-
-
 def _activation(helper, name: str, node_id: str, z: str, a: str) -> list:
     op = f"{node_id}/{name}"
     simple = {"linear": "Identity", "sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "Relu",
@@ -58,9 +45,9 @@ def _activation(helper, name: str, node_id: str, z: str, a: str) -> list:
     if name in simple:
         return [helper.make_node(simple[name], [z], [a], name=op)]
     if name == "leaky_relu":
-        return [helper.make_node("LeakyRelu", [z], [a], name=op, alpha=0.01)]
+        return [helper.make_node("LeakyRelu", [z], [a], name=op, alpha=LEAKY_SLOPE)]
     if name == "elu":
-        return [helper.make_node("Elu", [z], [a], name=op, alpha=1.0)]
+        return [helper.make_node("Elu", [z], [a], name=op, alpha=ELU_ALPHA)]
     if name == "softmax":
         return [helper.make_node("Softmax", [z], [a], name=op, axis=-1)]
     if name == "swish":
@@ -76,7 +63,8 @@ def build_model(graph, params: dict[str, np.ndarray], *, opset: int = 17):
     from onnx import TensorProto, helper, numpy_helper
 
     graph.check_complete()
-    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+    newest = onnx.defs.onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
         raise ExportError(f"opset must be a whole number from {MIN_OPSET} to {onnx.defs.onnx_opset_version()}, "
                           f"not {opset!r}")
     check_weights(expected_shapes(graph), params, np.float32)   # the model is float32
@@ -85,7 +73,7 @@ def build_model(graph, params: dict[str, np.ndarray], *, opset: int = 17):
         raise WeightsError(f"{', '.join(bad)} hold{'s' if len(bad) == 1 else ''} NaN or infinite values: "
                            "train again or load good weights before exporting")
     inp, out = graph.input_node(), graph.output_node()
-    keep = _feeding_output(graph)
+    keep = nodes_reaching_output(graph)   # others would dangle in the exported graph
     value = {inp.id: "input"}
     nodes, inits = [], []
     for node_id in graph.topological_order():

@@ -17,26 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.model.graph import MAX_PARAMETERS
 from engine.io.atomic import atomic_write_bytes
 from engine.io.json_text import MAX_DEPTH, depth, read_json_text
 from engine.io.regular_file import NotAFileError, read_regular_bytes
+from engine.model.errors import WeightsError
+from engine.model.rules import MAX_PARAMETERS
 
 FORMAT = "backprop-studio-weights"
 VERSION = 1
 FORMATS = (".npz", ".json", ".safetensors")
 DESIGN_KEY = "__design__"   # npz entry / safetensors metadata key / json field "design"
 _FLOAT = {"float32": np.float32, "float64": np.float64}
-# The largest .npz contents read: a design's most parameters (engine.model.graph.MAX_PARAMETERS) in
+# The largest .npz contents read: a design's most parameters (engine.model.rules.MAX_PARAMETERS) in
 # float64, plus room for the design. A header claiming more is refused before numpy allocates.
 MAX_NPZ_BYTES = 8 * MAX_PARAMETERS + 2**26
 # What zipfile and its decompressors raise on a damaged or unusual archive.
 _ZIP_ERRORS = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, lzma.LZMAError,
                NotImplementedError, RuntimeError)
-
-
-class WeightsError(ValueError):
-    """A weights file that cannot be written, read, or used with the design."""
 
 
 def _suffix(path: Path) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable
+from collections.abc import Callable
 
 
 class Event:
@@ -37,7 +37,7 @@ class GraphEvents:
 
     Arguments: node_added(node), node_removed(node), node_changed(node),
     node_moved(node), connection_added(conn), connection_removed(conn),
-    mask_changed(conn), loss_changed(loss), reset() after a whole-graph load.
+    mask_changed(conn), loss_changed(loss).
 
     Changes made inside ``batch()`` (an undo, an edit, opening a design) are emitted
     as they happen, and ``settled`` follows once the outermost batch ends. A view that
@@ -47,7 +47,7 @@ class GraphEvents:
 
     NAMES = ("node_added", "node_removed", "node_changed", "node_moved",
              "connection_added", "connection_removed", "mask_changed",
-             "loss_changed", "reset")
+             "loss_changed")
 
     def __init__(self):
         for name in self.NAMES:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+DEFAULT_LR = 0.01   # when a design sets no learning rate
 
 
 class Optimizer:

@@ -23,15 +23,17 @@ import copy
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from engine.nn import losses
+from engine.data.datasets import check_design
 from engine.model.events import Event
+from engine.nn import losses
 from engine.train.metrics import make_metric
-from engine.train.optimizers import OPTIMIZERS, make_optimizer
+from engine.train.config import ConfigError, TrainingConfig, is_number
+from engine.train.optimizers import make_optimizer
 
 CHECKPOINT_EVERY = 50       # steps between checkpoints of the last good state
 EVAL_CHUNK = 1024           # examples per forward pass when evaluating a split
@@ -39,56 +41,6 @@ HISTORY_LIMIT = 10_000      # epoch reports kept (~3 MB; a small design runs ~10
 _SHUFFLE_STREAM = 0x5EED    # keeps the shuffle order independent of the weight initialisation
 # Overflow on the way to a diverged loss is detected and reported here, not warned about.
 _QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
-
-
-class ConfigError(ValueError):
-    """A training setting out of range; the message names the setting."""
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-
-
-@dataclass
-class TrainingConfig:
-    """How to train: optimiser, learning rate, batch size, epochs (None: no limit), L1/L2, seed."""
-    optimizer: str = "adam"
-    lr: float = 0.01
-    batch_size: int = 32
-    epochs: int | None = None
-    l1: float = 0.0
-    l2: float = 0.0
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"unknown optimizer {self.optimizer!r}: use {', '.join(OPTIMIZERS)}")
-        if not _is_number(self.lr) or not math.isfinite(self.lr) or self.lr <= 0:
-            raise ConfigError(f"the learning rate must be a number above 0, not {self.lr!r}")
-        if not _is_int(self.batch_size) or self.batch_size < 1:
-            raise ConfigError(f"the batch size must be a whole number ≥ 1, not {self.batch_size!r}")
-        if self.epochs is not None and (not _is_int(self.epochs) or self.epochs < 0):
-            raise ConfigError(f"epochs must be a whole number ≥ 0 (or none), not {self.epochs!r}")
-        for name in ("l1", "l2"):
-            v = getattr(self, name)
-            if not _is_number(v) or not math.isfinite(v) or v < 0:
-                raise ConfigError(f"the {name.upper()} penalty must be a number ≥ 0, not {v!r}")
-        if not _is_int(self.seed) or self.seed < 0:
-            raise ConfigError(f"the seed must be a whole number ≥ 0, not {self.seed!r}")
-        self.lr, self.l1, self.l2 = float(self.lr), float(self.l1), float(self.l2)
-
-    @classmethod
-    def from_settings(cls, settings: dict) -> "TrainingConfig":
-        """The config a design's settings describe (keys optimizer, lr, batch_size, epochs,
-        l1, l2, seed); absent keys take the defaults. Raises ConfigError on a bad value."""
-        if not isinstance(settings, dict):
-            raise ConfigError("the design's settings must be an object")
-        names = ("optimizer", "lr", "batch_size", "epochs", "l1", "l2", "seed")
-        return cls(**{k: settings[k] for k in names if settings.get(k) is not None})
 
 
 @dataclass
@@ -131,8 +83,7 @@ class Trainer:
     """Trains a Network on a Dataset with a TrainingConfig; see the module docstring."""
 
     def __init__(self, network, dataset, config: TrainingConfig | None = None):
-        from engine.data.datasets import check_design  # raises DataError when the design does not fit
-        check_design(network.graph, dataset)
+        check_design(network.graph, dataset)    # DataError when the design does not fit
         self.config = config if config is not None else TrainingConfig()
         self.dataset = dataset
         self.task = dataset.task
@@ -190,7 +141,6 @@ class Trainer:
 
         The optimiser keeps its state for parameters whose shapes did not change.
         """
-        from engine.data.datasets import check_design
         check_design(network.graph, self.dataset)
         pos, perm = self._pos, self._perm
         self._attach(network)
@@ -239,7 +189,7 @@ class Trainer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        if not _is_number(value) or not math.isfinite(value) or value <= 0:
+        if not is_number(value) or not math.isfinite(value) or value <= 0:
             raise ConfigError(f"the learning rate must be a number above 0, not {value!r}")
         self.optimizer.lr = float(value)
         self.config.lr = float(value)

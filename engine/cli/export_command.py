@@ -1,0 +1,37 @@
+"""``main.py export``: convert a design's weights to another format.
+
+    python main.py export DESIGN.json --weights W.npz OUT.(npz|json|safetensors|onnx|py)
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from engine.cli.exporters import EXPORTERS, export, exporter_for
+from engine.cli.options import Parser, set_weights
+from engine.io.weights import load_weights
+from engine.model.graph import Graph
+from engine.nn.network import Network
+
+
+def export_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="main.py export", description="Convert a design's weights to another format.")
+    p.add_argument("design", metavar="DESIGN.json", help="the design file")
+    p.add_argument("--weights", metavar="W", required=True, help="weights (.npz, .json, .safetensors)")
+    p.add_argument("output", metavar="OUT", help=f"the file to write ({', '.join(EXPORTERS)})")
+    return p
+
+
+def cmd_export(argv: list[str]) -> int:
+    args = export_parser().parse_args(argv)
+    exporter_for(args.output)
+    graph = Graph.load(args.design)
+    values = load_weights(args.weights)
+    # Keep float64 weights in float64 (ONNX export converts to float32 itself).
+    wide = values and all(v.dtype == np.float64 for v in values.values())
+    network = Network(graph, dtype="float64" if wide else "float32")
+    set_weights(network, values)
+    export(graph, network.parameters(), args.output)
+    print(f"wrote {args.output}")
+    return 0
