@@ -4,6 +4,7 @@ A copied selection is a small design: the chosen nodes and the connections
 among them, with masks and positions. Pasting validates it like a file, then
 adds it to the Graph under fresh ids. A design has one input and one output, so
 pasting those when the Graph already has one skips them (the caller is told).
+``ClipboardCommands`` gives the canvas scene its copy, cut, paste and duplicate.
 Clipboard text put there by anyone else is read defensively: text that is not a
 design, or JSON nested too deeply to parse, is no design (paste says so).
 """
@@ -15,7 +16,7 @@ import json
 from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtGui import QGuiApplication
 
-from engine import Graph
+from engine import Graph, GraphError
 from engine.nn.param_names import valid_new_id
 
 DESIGN_MIME = "application/x-backprop-studio-design"
@@ -160,3 +161,58 @@ def describe_skipped(skipped: list[str]) -> str:
     return (f"skipped {', '.join(repr(s) for s in skipped)}: "
             "a design has only one input and one output")
 
+
+class ClipboardCommands:
+    """Copy, cut, paste and duplicate for the CanvasScene (mixed in with SceneEdits)."""
+
+    def copy_selection(self) -> bool:
+        nodes = self.selected_node_ids()
+        if not nodes:
+            self.message.emit("select nodes to copy")
+            return False
+        put_on_clipboard(selection_to_dict(self.graph, nodes))
+        self._paste_count = 0
+        self.message.emit(f"copied {len(nodes)} node{'s' if len(nodes) > 1 else ''}")
+        return True
+
+    def cut_selection(self) -> None:
+        if self.copy_selection():
+            self.delete_selection()
+
+    def paste(self, at: QPointF | None = None) -> list[str]:
+        """Paste the clipboard's design; return the new node ids."""
+        data = read_clipboard()
+        if data is None:
+            self.message.emit("nothing to paste: copy some nodes first")
+            return []
+        return self._paste(data, "Paste", at)
+
+    def duplicate_selection(self) -> list[str]:
+        nodes = self.selected_node_ids()
+        if not nodes:
+            self.message.emit("select nodes to duplicate")
+            return []
+        self._paste_count = 0
+        return self._paste(selection_to_dict(self.graph, nodes), "Duplicate", None)
+
+    def _paste(self, data: dict, text: str, at: QPointF | None) -> list[str]:
+        self._paste_count += 1
+        result = []
+
+        def paste(g: Graph):
+            ids, skipped = paste_into(g, data, at=at, offset=PASTE_OFFSET * self._paste_count)
+            if not ids:
+                raise GraphError(f"nothing to paste: {describe_skipped(skipped)}")
+            result.append((ids, skipped))
+        if not self._edit(text, paste):
+            return []
+        ids, skipped = result[0]
+        if skipped:
+            self.message.emit(describe_skipped(skipped))
+        self._quiet = True
+        self.clearSelection()
+        for nid in ids:
+            self.node_items[nid].setSelected(True)
+        self._quiet = False
+        self._on_qt_selection()
+        return ids

@@ -45,7 +45,7 @@ def draw_line_buffer(painter: QPainter, lines: np.ndarray, start: int, count: in
 class _GreyLayer(QGraphicsItem):
     """Every edge of a large connection in grey, cached in device coordinates."""
 
-    def __init__(self, parent: "ConnectionItem"):
+    def __init__(self, parent: ConnectionItem):
         super().__init__(parent)
         self.setFlag(QGraphicsItem.ItemStacksBehindParent)
         self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from engine import Node
 
+from gui.canvas.thumbnail import neuron_thumbnail, thumbnail_range
 from gui.core import colormap
 
 NEURON_R = 9.0
@@ -28,7 +29,6 @@ PORT_R = 6.0
 PORT_GAP = 11.0
 HEADER_H = 16.0
 THUMB_SIDE = 20.0   # a thumbnail fills the neuron's row (PITCH) but for a small gap
-BOUNDED = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0)}
 KIND_COLOR = {"input": QColor(76, 175, 80), "hidden": QColor(120, 144, 186),
               "output": QColor(186, 104, 200)}
 SELECTED = QColor(255, 213, 79)
@@ -50,16 +50,6 @@ def neuron_offsets(size: int) -> np.ndarray:
 def edge_x(size: int) -> float:
     """Horizontal distance from the centre to where edges attach (either side)."""
     return NEURON_R if size <= MAX_DRAWN else COLUMN_W / 2
-
-
-def thumbnail_range(activation: str | None, values: np.ndarray) -> tuple[float, float]:
-    """Colour range of a neuron's thumbnails: the activation's own range when it is
-    bounded, else symmetric about 0 up to the node's largest |value| (relu: pale to blue)."""
-    if activation in BOUNDED:
-        return BOUNDED[activation]
-    finite = np.abs(values[np.isfinite(values)])
-    m = float(finite.max()) if finite.size else 0.0
-    return (-m, m) if m > 1e-9 else (-1.0, 1.0)
 
 
 def header_text(node: Node) -> str:
@@ -207,7 +197,6 @@ class NodeItem(QGraphicsItem):
 
         None, an empty array, a node drawn as a compact column or a wrong shape clears them.
         """
-        from gui.plots.boundary import neuron_thumbnail   # late: boundary imports pyqtgraph
         images = None if images is None else np.asarray(images)
         if (images is None or not self.drawn or images.ndim != 3 or images.size == 0
                 or len(images) != self.node.size):

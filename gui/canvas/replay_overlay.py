@@ -17,9 +17,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem
 
 from engine.nn.param_names import bias_name, by_connection, weight_name
-from gui.replay.timeline import fmt
-
 from gui.canvas.node_item import COLUMN_W, SELECTED
+from gui.core.formatting import fmt
 
 ACTIVE = QColor(SELECTED)
 LIT = QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 70)

@@ -2,32 +2,31 @@
 
 The scene subscribes to the Graph's events and adds, changes, moves or removes
 items accordingly; that is the only way items change. User gestures become
-named edits pushed on the undo stack (``gui.core.commands.push_edit``); a refused
-edit changes nothing and its reason is sent through ``message``.
+named edits pushed on the undo stack (``SceneEdits`` in edits.py, copy and paste in
+clipboard.py's ``ClipboardCommands``, the mouse in interactions.py); a refused edit
+changes nothing and its reason is sent through ``message``.
 """
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGraphicsScene
 
 from engine import Graph, GraphError
-from gui.core.commands import push_edit
-
-from gui.core import colormap
-from gui.canvas.clipboard import describe_skipped, paste_into, put_on_clipboard, read_clipboard, selection_to_dict
+from gui.canvas.clipboard import ClipboardCommands
 from gui.canvas.connection_item import ConnectionItem
+from gui.canvas.edits import SceneEdits
 from gui.canvas.interactions import ConnectInteraction, SceneInteractions
-from gui.canvas.layout import column_layout
 from gui.canvas.node_item import NodeItem
+from gui.core import colormap
 
 SCENE_MARGIN = 2000.0  # room to pan around the design
 REFINE_MS = 250        # after the last zoom step, large connections draw every edge again
 EVENTS = ("node_added", "node_removed", "node_changed", "node_moved", "connection_added",
-          "connection_removed", "mask_changed", "reset")
+          "connection_removed", "mask_changed")
 
 
-class CanvasScene(SceneInteractions, QGraphicsScene):
+class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsScene):
     """Items for every node and connection of ``graph``; edits go to ``undo_stack``."""
 
     message = Signal(str)
@@ -187,154 +186,6 @@ class CanvasScene(SceneInteractions, QGraphicsScene):
             item.setSelected(True)
         self._quiet = False
         self._on_qt_selection()
-
-    # ----- edits (each one undoable step) ------------------------------------------
-    def _edit(self, text: str, fn) -> bool:
-        refusal = push_edit(self.undo_stack, self.graph, text, fn)
-        if refusal:
-            self.message.emit(refusal)
-        return refusal is None
-
-    def _label(self, node_id: str) -> str:
-        return self.graph.nodes[node_id].label
-
-    def add_node_at(self, spec: dict, pos: QPointF) -> str | None:
-        """Add a node described like a palette entry, centred at ``pos``; return its id."""
-        if not isinstance(spec, dict) or not isinstance(spec.get("kind"), str):
-            self.message.emit("cannot add that: it does not describe a node")
-            return None
-        label = str(spec.get("label") or spec["kind"].capitalize())
-        kind, size, act = spec["kind"], spec.get("size", 1), spec.get("activation")
-        if act is not None and not isinstance(act, str):
-            act = str(act)
-        added = []
-        if not self._edit(f"Add {label}", lambda g: added.append(
-                g.add_node(kind, size, act, position=(round(pos.x()), round(pos.y()))).id)):
-            return None
-        self.clearSelection()
-        self.node_items[added[0]].setSelected(True)
-        return added[0]
-
-    def connect_nodes(self, src: str, dst: str) -> bool:
-        return self._edit(f"Connect {self._label(src)} → {self._label(dst)}",
-                          lambda g: g.connect(src, dst))
-
-    def set_activation(self, node_id: str, activation: str) -> bool:
-        return self._edit(f"Set activation of {self._label(node_id)} to {activation}",
-                          lambda g: g.update_node(node_id, activation=activation))
-
-    def remove_edge(self, src: str, dst: str, i: int, j: int) -> bool:
-        text = self.connection_items[(src, dst)].edge_label(i, j)
-        return self._edit(f"Remove edge {text}", lambda g: g.set_edges(src, dst, [(i, j)], False))
-
-    def restore_edges(self, src: str, dst: str) -> bool:
-        conn = self.graph.connections.get((src, dst))
-        if conn is None or conn.mask is None:
-            self.message.emit(f"{src} → {dst} has all of its edges")
-            return False
-        return self._edit(f"Restore edges of {self._label(src)} → {self._label(dst)}",
-                          lambda g: g.set_mask(src, dst, None))
-
-    def delete_connection(self, src: str, dst: str) -> bool:
-        return self._edit(f"Delete connection {self._label(src)} → {self._label(dst)}",
-                          lambda g: g.disconnect(src, dst))
-
-    def delete_selection(self) -> None:
-        if self._edge is not None:
-            self.remove_edge(*self._edge)
-            return
-        nodes = self.selected_node_ids()
-        conns = [k for k in self.selected_connection_keys() if k[0] not in nodes and k[1] not in nodes]
-        if not nodes and not conns:
-            self.message.emit("nothing is selected")
-            return
-        if len(nodes) + len(conns) > 1:
-            text = f"Delete {len(nodes) + len(conns)} items"
-        elif nodes:
-            text = f"Delete {self._label(nodes[0])}"
-        else:
-            text = f"Delete connection {self._label(conns[0][0])} → {self._label(conns[0][1])}"
-
-        def delete(g: Graph):
-            for key in conns:
-                g.disconnect(*key)
-            for nid in nodes:
-                g.remove_node(nid)
-        self._edit(text, delete)
-
-    def copy_selection(self) -> bool:
-        nodes = self.selected_node_ids()
-        if not nodes:
-            self.message.emit("select nodes to copy")
-            return False
-        put_on_clipboard(selection_to_dict(self.graph, nodes))
-        self._paste_count = 0
-        self.message.emit(f"copied {len(nodes)} node{'s' if len(nodes) > 1 else ''}")
-        return True
-
-    def cut_selection(self) -> None:
-        if self.copy_selection():
-            self.delete_selection()
-
-    def paste(self, at: QPointF | None = None) -> list[str]:
-        """Paste the clipboard's design; return the new node ids."""
-        data = read_clipboard()
-        if data is None:
-            self.message.emit("nothing to paste: copy some nodes first")
-            return []
-        return self._paste(data, "Paste", at)
-
-    def duplicate_selection(self) -> list[str]:
-        nodes = self.selected_node_ids()
-        if not nodes:
-            self.message.emit("select nodes to duplicate")
-            return []
-        self._paste_count = 0
-        return self._paste(selection_to_dict(self.graph, nodes), "Duplicate", None)
-
-    def _paste(self, data: dict, text: str, at: QPointF | None) -> list[str]:
-        self._paste_count += 1
-        result = []
-
-        def paste(g: Graph):
-            ids, skipped = paste_into(g, data, at=at, offset=40.0 * self._paste_count)
-            if not ids:
-                raise GraphError(f"nothing to paste: {describe_skipped(skipped)}")
-            result.append((ids, skipped))
-        if not self._edit(text, paste):
-            return []
-        ids, skipped = result[0]
-        if skipped:
-            self.message.emit(describe_skipped(skipped))
-        self._quiet = True
-        self.clearSelection()
-        for nid in ids:
-            self.node_items[nid].setSelected(True)
-        self._quiet = False
-        self._on_qt_selection()
-        return ids
-
-    def auto_layout(self) -> bool:
-        positions = column_layout(self.graph)
-        moves = {n: p for n, p in positions.items() if self.graph.nodes[n].position != p}
-        if not moves:
-            self.message.emit("the layout is already tidy")
-            return False
-        return self._edit("Automatic layout",
-                          lambda g: [g.move_node(n, p) for n, p in moves.items()])
-
-    def commit_moves(self) -> None:
-        """After a drag: one undoable edit moves every node whose item moved."""
-        moves = {}
-        for nid, item in self.node_items.items():
-            pos = (item.pos().x(), item.pos().y())
-            if pos != self.graph.nodes[nid].position:
-                moves[nid] = (round(pos[0]), round(pos[1]))
-        if moves:
-            text = (f"Move {self._label(next(iter(moves)))}" if len(moves) == 1
-                    else f"Move {len(moves)} nodes")
-            self._edit(text, lambda g: [g.move_node(n, p) for n, p in moves.items()])
-        self.refine_edges()
 
     def coarse_edges(self) -> None:
         """While zooming: large connections redraw a subsample until the zoom settles.

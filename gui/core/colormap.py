@@ -8,7 +8,7 @@ lines per colour.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 from PySide6.QtGui import QColor
@@ -21,6 +21,7 @@ POSITIVE = QColor(8, 119, 189)    # TF Playground blue
 ZERO_DARK = QColor(62, 68, 78)    # near-zero weights fade into the background
 ZERO_LIGHT = QColor(232, 234, 235)  # near-zero neurons stay visible
 MAX_DECADES = 8.0                  # a log scale never spans more than this
+LUT_SIZE = 256                     # entries of a lookup table for images
 
 
 @lru_cache(maxsize=4)
@@ -47,6 +48,24 @@ def diverging(n: int = N_BINS, light: bool = False) -> tuple[QColor, ...]:
         colors.append(QColor(*(round(z + (e - z) * a) for z, e in
                                zip(zero.getRgb()[:3], end.getRgb()[:3]))))
     return tuple(colors)
+
+
+def _rgb(colors) -> np.ndarray:
+    return np.array([c.getRgb()[:3] for c in colors], dtype=np.float64)
+
+
+@cache
+def diverging_lut(lighten: float = 0.0) -> np.ndarray:
+    """(256, 3) uint8: orange → pale grey → blue (the canvas's neuron colours), mixed with ``lighten`` of white."""
+    rgb = _rgb(diverging(LUT_SIZE, light=True))
+    return np.round(rgb + (255.0 - rgb) * lighten).astype(np.uint8)
+
+
+@cache
+def sequential_lut(lighten: float = 0.0) -> np.ndarray:
+    """(256, 3) uint8 viridis, mixed with ``lighten`` of white."""
+    rgb = _rgb(sequential(LUT_SIZE))
+    return np.round(rgb + (255.0 - rgb) * lighten).astype(np.uint8)
 
 
 def luminance(color: QColor) -> float:

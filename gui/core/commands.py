@@ -7,7 +7,7 @@ The command changes the Graph and nothing else; the canvas follows the events.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 

@@ -19,9 +19,10 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from engine import Graph, GraphError
 from engine.io.atomic import atomic_write
@@ -139,13 +140,23 @@ def pending_recoveries() -> list[Recovery]:
 
 
 class Autosave(QObject):
-    """Keeps ``window``'s design and weights in this app's autosave slot; ``saved`` after each write."""
+    """Keeps the design and weights in this app's autosave slot; ``saved`` after each write.
+
+    ``training`` (a TrainingController) gives the network and the training step;
+    ``show_message`` reports a failed write; ``parent`` is the window, for dialogs. A
+    restored autosave's weights go out in ``weights_recovered``, to be loaded once the
+    network is rebuilt.
+    """
 
     saved = Signal(str)
+    weights_recovered = Signal(object)
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, graph, undo_stack, document, training, show_message: Callable[[str], None],
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.graph, self.document, self.training = graph, document, training
+        self.show_message = show_message
+        self.dialog_parent = parent
         self.slot = autosave_root() / f"{os.getpid()}-{int(time.time() * 1000)}"
         self._clean_step = 0        # the training step when the design was last saved or opened
         self._saved_step = -1
@@ -159,20 +170,20 @@ class Autosave(QObject):
         self.training_timer.setInterval(TRAINING_INTERVAL_MS)
         self.training_timer.timeout.connect(self._while_training)
         self.training_timer.start()
-        window.graph.events.changed.connect(self.schedule)
-        window.undo_stack.indexChanged.connect(self.schedule)
-        window.document.changed.connect(self.schedule)
-        window.document.loaded.connect(self._mark_clean)
-        window.document.saved.connect(self._mark_clean)
+        graph.events.changed.connect(self.schedule)
+        undo_stack.indexChanged.connect(self.schedule)
+        document.changed.connect(self.schedule)
+        document.loaded.connect(self._mark_clean)
+        document.saved.connect(self._mark_clean)
 
     # ----- state --------------------------------------------------------------
     def _step(self) -> int:
-        latest = getattr(self.window.training, "latest", None)
+        latest = self.training.latest
         return int(latest.get("step", 0)) if latest else 0
 
     def needed(self) -> bool:
         """Something would be lost in a crash: unsaved edits, training or imported weights."""
-        return (self.window.document.is_dirty() or self._weights_changed
+        return (self.document.is_dirty() or self._weights_changed
                 or self._step() != self._clean_step)
 
     def _mark_clean(self, *_args) -> None:
@@ -202,13 +213,13 @@ class Autosave(QObject):
         if not self.needed():
             self.clear()
             return True
-        doc, net = self.window.document, self.window.training.net
+        doc, net = self.document, self.training.net
         try:
             self.slot.mkdir(parents=True, exist_ok=True)
             if not (self.slot / LOCK).is_file():
                 self._write_lock(self.slot)
-            self.window.graph.save(self.slot / DESIGN)
-            if net is not None and net.parameter_shapes() == expected_shapes(self.window.graph):
+            self.graph.save(self.slot / DESIGN)
+            if net is not None and net.parameter_shapes() == expected_shapes(self.graph):
                 save_weights(net.parameters(), self.slot / WEIGHTS)
             else:
                 (self.slot / WEIGHTS).unlink(missing_ok=True)
@@ -216,7 +227,7 @@ class Autosave(QObject):
                 json.dump({"name": doc.name, "path": str(doc.path) if doc.path else None,
                            "saved_at": time.time()}, f)
         except (OSError, GraphError, WeightsError, ValueError) as e:
-            self.window.show_message(f"Autosave failed: {e}")
+            self.show_message(f"Autosave failed: {e}")
             return False
         self._saved_step = self._step()
         self.saved.emit(str(self.slot))
@@ -243,63 +254,71 @@ class Autosave(QObject):
         """Remove this app's autosave (nothing is unsaved, or the app closes cleanly)."""
         shutil.rmtree(self.slot, ignore_errors=True)
 
+    def detach(self) -> None:
+        """Stop following the Graph, which may outlive this object."""
+        self.graph.events.changed.disconnect(self.schedule)
+
     def close(self) -> None:
         """A clean exit: stop and remove the slot."""
         self._closed = True
-        self.window.graph.events.changed.disconnect(self.schedule)
+        self.detach()
         self.timer.stop()
         self.training_timer.stop()
         self.clear()
 
 
 # ----- recovery at start --------------------------------------------------------------
-def offer_recovery(window) -> bool:
-    """Ask to restore the newest autosave a crash left; True if a design was restored."""
-    recoveries = pending_recoveries()
-    if not recoveries:
-        return False
-    rec = recoveries[0]
+    def offer_recovery(self) -> bool:
+        """Ask to restore the newest autosave a crash left; True if a design was restored."""
+        recoveries = pending_recoveries()
+        if not recoveries:
+            return False
+        rec = recoveries[0]
+        clicked = _ask_restore(self.dialog_parent, rec, len(recoveries) - 1)
+        if clicked == "discard":
+            rec.discard()
+            self.show_message(f"Discarded the autosave of {rec.name}")
+            return False
+        if clicked != "restore":
+            return False
+        return self.restore(rec)
+
+    def restore(self, rec: Recovery) -> bool:
+        """Make ``rec`` the design (marked unsaved), send out its weights, adopt its slot."""
+        try:
+            graph, params, dropped = rec.load()
+        except GraphError as e:
+            QMessageBox.warning(self.dialog_parent, "Cannot restore",
+                                f"The autosave could not be read.\n\n{e}")
+            return False
+        base = rec.name[:-len(" (recovered)")] if rec.name.endswith(" (recovered)") else rec.name
+        self.document.replace_design(graph, None, f"{base} (recovered)")
+        self.document.mark_modified()
+        if params is not None:
+            self.weights_recovered.emit(params)
+        try:
+            self.adopt(rec.slot)
+        except OSError:
+            pass        # it stays as it was, offered again next time: never lost, at worst a duplicate
+        note = f" (its weights were not: {dropped})" if dropped else ""
+        self.show_message(f"Restored the autosave of {rec.name}{note}: save it to keep it")
+        return True
+
+
+def _ask_restore(parent, rec: Recovery, older: int) -> str:
+    """"restore", "discard" or "later": the user's answer about ``rec``."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rec.saved_at))
     where = f" ({rec.path})" if rec.path else ""
-    more = (f"\n\n{len(recoveries) - 1} older autosave(s) will be offered next time."
-            if len(recoveries) > 1 else "")
+    more = f"\n\n{older} older autosave(s) will be offered next time." if older else ""
     box = QMessageBox(QMessageBox.Question, "Restore unsaved work?",
                       f"{APP_NAME} did not close normally last time. An autosaved copy of "
                       f"“{rec.name}”{where} from {when} was found"
                       f"{', with its trained weights' if rec.has_weights else ''}.\n\n"
-                      f"Restore it?{more}", parent=window)
+                      f"Restore it?{more}", parent=parent)
     restore = box.addButton("Restore", QMessageBox.AcceptRole)
     discard = box.addButton("Discard", QMessageBox.DestructiveRole)
     box.addButton("Not now", QMessageBox.RejectRole)
     box.setDefaultButton(restore)
     box.exec()
     clicked = box.clickedButton()
-    if clicked is discard:
-        rec.discard()
-        window.show_message(f"Discarded the autosave of {rec.name}")
-        return False
-    if clicked is not restore:
-        return False
-    return restore_recovery(window, rec)
-
-
-def restore_recovery(window, rec: Recovery) -> bool:
-    """Make ``rec`` the window's design (marked unsaved) with its weights; adopt its slot."""
-    try:
-        graph, params, dropped = rec.load()
-    except GraphError as e:
-        QMessageBox.warning(window, "Cannot restore", f"The autosave could not be read.\n\n{e}")
-        return False
-    base = rec.name[:-len(" (recovered)")] if rec.name.endswith(" (recovered)") else rec.name
-    window.document.replace_design(graph, None, f"{base} (recovered)")
-    window.document.mark_modified()
-    if params is not None:
-        from gui.files.export_actions import apply_opened_weights_later
-        apply_opened_weights_later(window, params)
-    try:
-        window.autosave.adopt(rec.slot)
-    except OSError:
-        pass        # it stays as it was, offered again next time: never lost, at worst a duplicate
-    note = f" (its weights were not: {dropped})" if dropped else ""
-    window.show_message(f"Restored the autosave of {rec.name}{note}: save it to keep it")
-    return True
+    return "restore" if clicked is restore else "discard" if clicked is discard else "later"

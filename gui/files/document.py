@@ -15,6 +15,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine import Graph, GraphError
+from engine.io.design_weights import load_design_with_weights
 from engine.io.json_text import read_json_text
 
 APP_NAME = "Backprop Studio"
@@ -83,6 +84,7 @@ class Document(QObject):
         self.widget = parent
         self.path: Path | None = None
         self.name = UNTITLED
+        self.loaded_weights: dict | None = None   # what the design last opened carried, until used
         undo_stack.cleanChanged.connect(lambda _clean: self.changed.emit())
 
     # ----- state ----------------------------------------------------------
@@ -119,7 +121,6 @@ class Document(QObject):
         """Load ``path`` without asking; on failure warn, keep the design, return False."""
         path = Path(path)
         try:
-            from gui.files.export_actions import load_design_with_weights
             design, self.loaded_weights = load_design_with_weights(path)
         except GraphError as e:
             self._warn("Cannot open design", f"Could not open {path.name}.", str(e))

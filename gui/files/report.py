@@ -227,23 +227,18 @@ table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ddd;p
 text-align:left}th{background:#f4f5f7;font-weight:600}td.num{text-align:right}"""
 
 
-def build_report(window, design_scale: float = 2.0) -> str:
-    """The training report of ``window``: design picture, settings, loss curves, final metrics."""
-    graph, training = window.graph, window.training
+def build_report(graph, scene, metrics, latest: dict | None, name: str,
+                 design_scale: float = 2.0) -> str:
+    """The training report of the design ``name``: design picture, settings, loss curves, final
+    metrics (``metrics``, the MetricsPlot, and ``latest``, the newest training snapshot)."""
     settings = graph.settings if isinstance(graph.settings, dict) else {}
     title = settings.get("title") if isinstance(settings.get("title"), str) and settings.get("title") \
-        else window.document.name
+        else name
     try:
-        design = _image_tag(png_bytes(render_scene(window.scene, design_scale)), "The design")
+        design = _image_tag(png_bytes(render_scene(scene, design_scale)), "The design")
     except PictureError as e:
         design = f"<p>{_escaped(e)}</p>"
-    nodes = []
-    for n in graph.topological_order() if _acyclic(graph) else graph.nodes:
-        node = graph.node(n)
-        sources = ", ".join(c.src for c in graph.incoming(n)) or "—"
-        act = "—" if node.kind == "input" else node.activation
-        nodes.append("<tr>" + "".join(f"<td>{_escaped(v)}</td>"
-                                      for v in (node.label, node.kind, node.size, act, sources)) + "</tr>")
+    nodes = _node_rows(graph)
     try:
         n_params = f"{sum(int(np.prod(s)) for s in expected_shapes(graph).values()):,}"
     except ValueError:
@@ -251,17 +246,18 @@ def build_report(window, design_scale: float = 2.0) -> str:
     setting_rows = [("loss", graph.loss)] + [(k, settings[k]) for k in SETTING_ORDER
                                              if k in settings and k != "title"]
     setting_rows += [(k, v) for k, v in settings.items() if k not in SETTING_ORDER]
-    m = final_metrics(training.metrics, training.latest)
-    name = m["metric_name"]
+    m = final_metrics(metrics, latest)
+    metric_name = m["metric_name"]
     trained = any(m[k] is not None for k in ("train_loss", "last_step_loss"))
     metric_rows = [("epochs finished", m["epoch"]), ("steps", m["step"]),
                    ("training loss", m["train_loss"]), ("validation loss", m["val_loss"]),
-                   (f"training {name}", m["train_metric"]), (f"validation {name}", m["val_metric"]),
+                   (f"training {metric_name}", m["train_metric"]),
+                   (f"validation {metric_name}", m["val_metric"]),
                    ("loss of the last step", m["last_step_loss"])]
     metrics_html = (f"<table>{_rows(metric_rows)}</table>" if trained
                     else "<p>Not trained yet: no curves or metrics.</p>")
     try:
-        curves = _image_tag(png_bytes(plots_image(training.metrics)), "Loss and metric curves")
+        curves = _image_tag(png_bytes(plots_image(metrics)), "Loss and metric curves")
     except PictureError as e:
         curves = f"<p>{_escaped(e)}</p>"
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -271,7 +267,7 @@ def build_report(window, design_scale: float = 2.0) -> str:
 <style>{STYLE}</style></head>
 <body>
 <h1>{_escaped(title)}</h1>
-<p class="sub">Training report from Backprop Studio, {when} · {_escaped(window.document.name)}</p>
+<p class="sub">Training report from Backprop Studio, {when} · {_escaped(name)}</p>
 <h2>Design</h2>
 {design}
 <p>{len(graph.nodes)} nodes, {len(graph.connections)} connections, {graph.edge_count():,} edges,
@@ -286,6 +282,18 @@ def build_report(window, design_scale: float = 2.0) -> str:
 {curves}
 </body></html>
 """
+
+
+def _node_rows(graph) -> list[str]:
+    """One table row per node: label, kind, size, activation, the nodes feeding it."""
+    rows = []
+    for n in graph.topological_order() if _acyclic(graph) else graph.nodes:
+        node = graph.node(n)
+        sources = ", ".join(c.src for c in graph.incoming(n)) or "—"
+        act = "—" if node.kind == "input" else node.activation
+        rows.append("<tr>" + "".join(f"<td>{_escaped(v)}</td>"
+                                     for v in (node.label, node.kind, node.size, act, sources)) + "</tr>")
+    return rows
 
 
 def _acyclic(graph) -> bool:

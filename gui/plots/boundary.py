@@ -3,45 +3,24 @@
 Binary classification uses TensorFlow Playground's diverging colours (orange for
 class 0, blue for class 1, pale at 0.5 where the boundary lies), lightened so
 the points stay visible on top; regression uses viridis on the targets' range.
-Training points are filled, validation points outlined. ``neuron_thumbnail``
-draws one hidden neuron's output over the plane for the canvas.
+Training points are filled, validation points outlined. The canvas draws one
+hidden neuron's output over the plane with ``gui.canvas.thumbnail.neuron_thumbnail``.
 """
 from __future__ import annotations
-
-from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.core.colormap import NEGATIVE, POSITIVE, diverging, sequential
+from gui.canvas.thumbnail import neuron_thumbnail
+from gui.core.colormap import LUT_SIZE, NEGATIVE, POSITIVE, diverging_lut, sequential_lut
 from gui.plots.gradient_flow import PALETTE
 from gui.plots.parts import AXIS_COLOR, style_plot
 
 TASKS = ("classification", "regression")
 LIGHTEN = 0.45          # share of white mixed into the heat map under the points
 POINT_SIZE = 7
-LUT_SIZE = 256
-
-
-def _rgb(colors) -> np.ndarray:
-    return np.array([c.getRgb()[:3] for c in colors], dtype=np.float64)
-
-
-@lru_cache(maxsize=None)
-def diverging_lut(lighten: float = 0.0) -> np.ndarray:
-    """(256, 3) uint8: orange → pale grey → blue (the canvas's neuron colours), mixed with ``lighten`` of white."""
-    rgb = _rgb(diverging(LUT_SIZE, light=True))
-    return np.round(rgb + (255.0 - rgb) * lighten).astype(np.uint8)
-
-
-@lru_cache(maxsize=None)
-def sequential_lut(lighten: float = 0.0) -> np.ndarray:
-    """(256, 3) uint8 viridis, mixed with ``lighten`` of white."""
-    rgb = _rgb(sequential(LUT_SIZE))
-    return np.round(rgb + (255.0 - rgb) * lighten).astype(np.uint8)
 
 
 def _colormap(lut: np.ndarray) -> pg.ColorMap:
@@ -53,29 +32,6 @@ def class_colors(n_classes: int) -> list[tuple[int, int, int]]:
     if n_classes <= 2:
         return [NEGATIVE.getRgb()[:3], POSITIVE.getRgb()[:3]]
     return [PALETTE[i % len(PALETTE)] for i in range(n_classes)]
-
-
-def neuron_thumbnail(values: np.ndarray, size: int = 32, vrange: tuple[float, float] = (-1.0, 1.0)) -> QImage:
-    """A ``size``×``size`` image of a neuron's output over the plane.
-
-    ``values`` is (ny, nx) with row 0 at the bottom of the plane (as ``np.meshgrid``
-    makes it); values are clipped to ``vrange`` (tanh-like by default) and coloured
-    with the canvas's diverging colormap: orange low, pale middle, blue high.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2 or 0 in values.shape:
-        raise ValueError(f"a thumbnail needs a 2-D array of values, not shape {values.shape}")
-    lo, hi = vrange
-    if not hi > lo:
-        raise ValueError(f"empty value range {vrange}")
-    ny, nx = values.shape
-    rows = (np.arange(size) * ny // size)[::-1]      # image row 0 is the top of the plane
-    cols = np.arange(size) * nx // size
-    v = np.nan_to_num(values[np.ix_(rows, cols)], nan=(lo + hi) / 2, posinf=hi, neginf=lo)
-    index = np.clip(np.round((v - lo) / (hi - lo) * (LUT_SIZE - 1)), 0, LUT_SIZE - 1).astype(np.intp)
-    rgb = np.ascontiguousarray(diverging_lut()[index])
-    image = QImage(rgb.data, size, size, 3 * size, QImage.Format.Format_RGB888)
-    return image.copy()    # own the pixels: ``rgb`` goes away with this frame
 
 
 def smooth(values: np.ndarray, pixels: int = 256) -> np.ndarray:

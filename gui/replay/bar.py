@@ -6,6 +6,8 @@ Keys (while the bar has focus): space plays or pauses, Left and Right step.
 """
 from __future__ import annotations
 
+import random
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSlider, QStyle,
                                QVBoxLayout, QWidget)
@@ -215,7 +217,6 @@ class ReplayBar(QWidget):
             self.pause()
 
     def _random_example(self) -> None:
-        import random
         if self._count:
             self.set_example(random.randrange(self._count))
 

@@ -1,19 +1,18 @@
 """The chain-rule replay in a main window: a dock with the bar and the explain panel,
 and the overlay on the canvas.
 
-``ReplayController(window)`` is the whole integration. The window needs ``graph``,
-``scene`` (a CanvasScene) and ``view``; optionally ``document.path`` (to find a
-CSV next to the design) and ``training`` (a TrainingController: its ``net`` gives
-the current weights, it is paused while the replay shows, and its edge colours
-come back afterwards). The replay works on a float64 copy of the weights, so
-that the numerical check is exact and training can go on changing its own.
-Nothing is computed until the Replay dock is shown.
+``ReplayController(graph, scene, view, ...)`` is the whole integration; the window adds
+its ``dock``. Optional: ``document`` (its ``path`` finds a CSV next to the design) and
+``training`` (a TrainingController: its ``net`` gives the current weights, it is paused
+while the replay shows, and its edge colours come back afterwards). The replay works on
+a float64 copy of the weights, so that the numerical check is exact and training can go
+on changing its own. Nothing is computed until the Replay dock is shown.
 """
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QSplitter
+from PySide6.QtWidgets import QDockWidget, QSplitter, QWidget
 
 from engine import GraphError, Network, ParameterMismatch
 
@@ -29,9 +28,11 @@ FALLBACK_EXAMPLES = 16
 class ReplayController(QObject):
     """Owns the Replay dock (``dock``, ``bar``, ``panel``) and, while shown, ``overlay``."""
 
-    def __init__(self, window, network_source=None, area=Qt.BottomDockWidgetArea):
-        super().__init__(window)
-        self.window, self.graph, self.scene = window, window.graph, window.scene
+    def __init__(self, graph, scene, view, *, document=None, training=None, network_source=None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.graph, self.scene, self.view = graph, scene, view
+        self.document, self.training = document, training
         self.network_source = network_source or self._training_net
         self.bar = ReplayBar()
         self.panel = ExplainPanel()
@@ -40,10 +41,9 @@ class ReplayController(QObject):
         splitter.addWidget(self.panel)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
-        self.dock = QDockWidget("Replay", window)
+        self.dock = QDockWidget("Replay", parent)
         self.dock.setObjectName("replay_dock")
         self.dock.setWidget(splitter)
-        window.addDockWidget(area, self.dock)
         self.dock.hide()
         self.toggle_action = self.dock.toggleViewAction()
         self.toggle_action.setText("&Replay the Chain Rule")
@@ -73,7 +73,7 @@ class ReplayController(QObject):
         self.bar.point_chosen.connect(self._on_point)
         self.scene.selection_changed.connect(self.explain_selection)
         self.graph.events.changed.connect(self._on_graph_changed)
-        window.view.viewport().installEventFilter(self)
+        view.viewport().installEventFilter(self)
 
     # ----- turning on and off ----------------------------------------------------------
     def _on_visibility(self, visible: bool) -> None:
@@ -88,12 +88,10 @@ class ReplayController(QObject):
             return
         self.active = True
         self.dock.raise_()
-        training = getattr(self.window, "training", None)
-        if training is not None and getattr(getattr(training, "worker", None), "state", "") == "playing":
-            training.set_playing(False)
-        color_bar = getattr(training, "color_bar", None)
-        if color_bar is not None:
-            color_bar.hide()   # its scale is training's, not the replay's
+        if self.training is not None:
+            if self.training.is_playing():
+                self.training.set_playing(False)
+            self.training.color_bar.hide()   # its scale is training's, not the replay's
         self.overlay = ReplayOverlay(self.scene)
         self.refresh()
         self.explain_selection()
@@ -106,9 +104,8 @@ class ReplayController(QObject):
             self.overlay.clear()
             self.overlay.detach()
             self.overlay = None
-        training = getattr(self.window, "training", None)
-        if training is not None and hasattr(training, "set_edge_mode"):
-            training.set_edge_mode(training.edge_mode)   # repaints from its latest snapshot
+        if self.training is not None:
+            self.training.repaint_edges()
 
     # ----- the pass -----------------------------------------------------------------------
     def refresh(self) -> None:
@@ -156,7 +153,7 @@ class ReplayController(QObject):
             self.overlay.clear()
 
     def _training_net(self):
-        return getattr(getattr(self.window, "training", None), "net", None)
+        return self.training.net if self.training is not None else None
 
     def _network(self) -> Network:
         """A float64 copy of the current weights (fresh ones from the seed if there are none)."""
@@ -184,8 +181,7 @@ class ReplayController(QObject):
             return
         self._data_key = key
         from engine.data import datasets  # loads scikit-learn data lazily: only when replaying
-        document = getattr(self.window, "document", None)
-        path = getattr(document, "path", None)
+        path = self.document.path if self.document is not None else None
         try:
             data = datasets.from_settings(self.graph.settings, self.graph.loss,
                                           base_dir=path.parent if path is not None else None)
@@ -225,6 +221,10 @@ class ReplayController(QObject):
         if self.active and name != "node_moved":
             self._refresh_timer.start()
 
+    def detach(self) -> None:
+        """Stop following the Graph, which may outlive this controller."""
+        self.graph.events.changed.disconnect(self._on_graph_changed)
+
     # ----- explaining --------------------------------------------------------------------------
     def explain_neuron(self, node: str, k: int) -> None:
         self.panel.show_neuron(node, k)
@@ -245,7 +245,7 @@ class ReplayController(QObject):
         if not self.active or event.type() != QEvent.MouseButtonPress \
                 or event.button() != Qt.LeftButton:
             return False
-        pos = self.window.view.mapToScene(event.position().toPoint())
+        pos = self.view.mapToScene(event.position().toPoint())
         label = self.overlay.label_at(pos) if self.overlay is not None else None
         if label is not None:   # a click on a replayed number explains it (and nothing else)
             self.explain_neuron(*label)

@@ -17,10 +17,11 @@ import numpy as np
 from engine import GraphError
 
 from engine.nn import activations, losses
-from engine.nn.param_names import bias_name, connection_named, is_weight, weight_name
+from engine.nn import gradcheck
+from engine.nn.param_names import bias_name, weight_name
 from engine.nn.trace import trace_gradients
 
-from gui.replay.timeline import fmt
+from gui.core.formatting import fmt
 
 MAX_TERMS = 6  # list δ·w terms of a path only when its node has at most this many neurons
 
@@ -364,37 +365,12 @@ def explain_edge(steps, net, src: str, dst: str, i: int, j: int) -> str:
 def numeric_check(net, X, T, param_name: str, index, h: float = 1e-4):
     """(slope, chain-rule value, relative difference) for one parameter.
 
-    slope = (L(w + h) − L(w − h)) / 2h from two forward passes; the chain-rule
-    value is the trace's gradient. The parameter is restored exactly afterwards.
+    slope = (L(w + h) − L(w − h)) / 2h from two forward passes (engine.nn.gradcheck); the
+    chain-rule value is the trace's gradient. The parameter is restored exactly afterwards.
     """
-    params = net.parameters()
-    if param_name not in params:
-        raise GraphError(f"there is no parameter {param_name!r}")
-    p = params[param_name]
-    index = tuple(np.atleast_1d(index).astype(int).tolist())
-    if len(index) != p.ndim or any(not 0 <= k < n for k, n in zip(index, p.shape)):
-        raise GraphError(f"{param_name} has shape {p.shape}: no entry {index}")
-    if not h > 0:
-        raise GraphError(f"the step h must be positive, not {h}")
-    if is_weight(param_name):
-        src, dst = connection_named(param_name, net.masks)
-        mask = net.masks[(src, dst)]
-        if mask is not None and not mask[index]:
-            raise GraphError(f"the edge {src}[{index[1]}] → {dst}[{index[0]}] is removed: "
-                             f"its weight stays 0 and has no gradient to check")
+    index = gradcheck.check_entry(net, param_name, index)
+    slope = gradcheck.slope(net, X, T, param_name, index, h, points=2)
     chain = float(trace_gradients(net.trace(X, T))[param_name][index])
-    original = p[index].copy()
-    try:
-        p[index] = original + h
-        w_plus = float(p[index])
-        plus = net.loss_value(X, T)
-        p[index] = original - h
-        w_minus = float(p[index])
-        minus = net.loss_value(X, T)
-    finally:
-        p[index] = original
-    # The nudged weights as stored (float32 rounds w ± h): the true step of the slope.
-    slope = (plus - minus) / (w_plus - w_minus)
     scale = max(abs(slope), abs(chain))
     rel = 0.0 if scale == 0 else abs(slope - chain) / scale
     return slope, chain, rel

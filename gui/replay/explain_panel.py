@@ -13,7 +13,7 @@ from engine import GraphError
 from engine.nn.param_names import bias_name, is_weight, weight_name
 
 from gui.replay.explain import explain_edge, explain_neuron, numeric_check
-from gui.replay.timeline import fmt
+from gui.core.formatting import fmt
 
 HINT = ("<p style='color: gray'>Select a neuron or an edge on the canvas (or click a number of "
         "the replay) to see where its values come from.</p>")

@@ -8,7 +8,8 @@ is shown), and the update last. ``frame(k)`` is the state known after k + 1
 frames: pure data taken from the trace (nothing recomputed), so stepping back
 gives exactly the state seen before.
 
-This module imports neither Qt nor anything beyond numpy and the engine.
+This module imports neither Qt nor anything beyond numpy, the engine and
+gui.core.formatting.
 """
 from __future__ import annotations
 
@@ -18,30 +19,10 @@ import numpy as np
 
 from engine import Graph
 from engine.nn import activations, losses
+from engine.train.trainer import TrainingConfig
+from gui.core.formatting import fmt, vector_text
 
 PHASES = ("forward", "loss", "gather", "backward", "update")
-SIGNIFICANT = 4
-MAX_CAPTION_VALUES = 4
-
-
-def fmt(value) -> str:
-    """A number with 4 significant digits and a true minus sign (−0.02183, 1.5e-07)."""
-    v = float(value)
-    if v == 0:
-        return "0"
-    if not np.isfinite(v):
-        return "nan" if np.isnan(v) else ("∞" if v > 0 else "−∞")
-    text = f"{v:.{SIGNIFICANT}g}"
-    return text.replace("-", "−")
-
-
-def vector_text(values, limit: int = MAX_CAPTION_VALUES) -> str:
-    """One number, or a short tuple "(0.1, −2, …)" of the first ``limit`` values."""
-    flat = np.ravel(values)
-    if flat.size == 1:
-        return fmt(flat[0])
-    shown = ", ".join(fmt(v) for v in flat[:limit])
-    return f"({shown}{', …' if flat.size > limit else ''})"
 
 
 @dataclass(frozen=True)
@@ -231,7 +212,6 @@ class ReplayTimeline:
     def _add_update(self, step) -> None:
         lr = step.values["lr"]
         caption = f"Update: every weight changes by −lr · dL/dw (lr = {fmt(lr)})"
-        from engine.train.trainer import TrainingConfig
         optimizer = self.graph.settings.get("optimizer", TrainingConfig.optimizer)
         if optimizer != "sgd":
             caption += f": the plain gradient step; {optimizer} scales each step its own way"

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QMenu, QT
                                QTableWidgetItem, QToolBar, QVBoxLayout)
 
 from engine.nn.losses import LOSSES
+from gui.core.tips import set_tips
 from gui.shell.icons import icon
 
 # name: (text, shortcuts, tip, icon)
@@ -68,13 +69,6 @@ def make_action(parent, name: str, slot=None) -> QAction:
     if slot is not None:
         action.triggered.connect(lambda _checked=False: slot())
     return action
-
-
-def set_tips(action: QAction, tip: str) -> None:
-    """Tooltip (with the shortcut) and status tip."""
-    keys = action.shortcut().toString(QKeySequence.NativeText)
-    action.setToolTip(f"{tip} ({keys})" if keys else tip)
-    action.setStatusTip(tip)
 
 
 def build_actions(window) -> dict[str, QAction]:

@@ -75,12 +75,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Open the window (or take the screenshot) and run the event loop."""
-    from engine import Graph, GraphError
+    from engine import GraphError
 
     graph, problem, weights = None, None, None
     if args.design:
         try:
-            from gui.files.export_actions import load_design_with_weights
+            from engine.io.design_weights import load_design_with_weights
             graph, weights = load_design_with_weights(args.design)
         except GraphError as e:
             problem = str(e)
@@ -90,16 +90,14 @@ def run(args: argparse.Namespace) -> int:
     app = make_application()
     window = open_window(args.design, graph, problem, screenshot=bool(args.screenshot))
     if weights is not None:
-        from gui.files.export_actions import apply_opened_weights_later
-        apply_opened_weights_later(window, weights)
+        window.export_actions.apply_opened_weights_later(weights)
     if args.screenshot:
         return take_screenshot(app, window, args.screenshot)
     from PySide6.QtCore import QTimer
 
-    from gui.files.autosave import offer_recovery
     from gui.shell.crash_handler import install_excepthook
-    install_excepthook(lambda: window)
-    QTimer.singleShot(300, lambda: offer_recovery(window))   # once the window is up
+    install_excepthook(lambda: window, window.autosave.save_now)
+    QTimer.singleShot(300, window.autosave.offer_recovery)   # once the window is up
     return app.exec()
 
 

@@ -79,8 +79,9 @@ class _Relay(QObject):
     raised = Signal(object, object, object)
 
 
-def install_excepthook(get_window):
-    """Show uncaught exceptions in a dialog over ``get_window()``; returns a function undoing it."""
+def install_excepthook(get_parent, save_now=None):
+    """Show uncaught exceptions in a dialog over ``get_parent()``, after ``save_now()`` (the
+    autosave: True if it wrote) when given; returns a function undoing it."""
     previous_sys, previous_thread = sys.excepthook, threading.excepthook
     busy = [False]
 
@@ -97,16 +98,15 @@ def install_excepthook(get_window):
             return          # an exception while the dialog is up: stderr only
         busy[0] = True
         try:
-            window = get_window()
+            parent = get_parent()
             autosaved = False
-            autosave = getattr(window, "autosave", None) if window is not None else None
-            if autosave is not None:
+            if save_now is not None:
                 try:
-                    autosaved = bool(autosave.save_now())
+                    autosaved = bool(save_now())
                 except Exception as e:  # noqa: BLE001
                     sys.stderr.write(f"autosave after the error failed too: {e!r}\n")
             summary = f"{exc_type.__name__}: {exc}" if str(exc) else exc_type.__name__
-            CrashDialog(window, summary, text, autosaved).exec()
+            CrashDialog(parent, summary, text, autosaved).exec()
         except Exception:  # noqa: BLE001
             sys.stderr.write("the error dialog failed:\n" + traceback.format_exc())
         finally:

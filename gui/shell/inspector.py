@@ -122,7 +122,8 @@ class Inspector(QWidget):
         self.data_label.setToolTip("The training data named in the design's settings")
         self.status_label = _label(wrap=True)
         form.addRow(self.selection_label)
-        for row in (("Loss", self.loss_combo), ("Data", self.data_label), ("Nodes", self.nodes_label), ("Edges", self.edges_label), ("Parameters", self.params_label), ("Status", self.status_label)):
+        for row in (("Loss", self.loss_combo), ("Data", self.data_label), ("Nodes", self.nodes_label),
+                    ("Edges", self.edges_label), ("Parameters", self.params_label), ("Status", self.status_label)):
             form.addRow(*row)
         self._add_page("summary", page)
 
@@ -148,7 +149,8 @@ class Inspector(QWidget):
                                                              self.activation_combo.currentData()))
         self.formula_label = _label(wrap=True)
         self.links_label = _label(wrap=True)
-        for row in (("Name", self.name_edit), ("Kind", self.kind_label), ("Size", self.size_spin), ("Activation", self.activation_combo), ("", self.formula_label), ("Links", self.links_label)):
+        for row in (("Name", self.name_edit), ("Kind", self.kind_label), ("Size", self.size_spin),
+                    ("Activation", self.activation_combo), ("", self.formula_label), ("Links", self.links_label)):
             form.addRow(*row)
         self._add_page("node", page)
 
@@ -160,7 +162,8 @@ class Inspector(QWidget):
         self.restore_button = QPushButton("Restore all edges")
         self.restore_button.setToolTip("Put back every removed edge of this connection (undoable)")
         self.restore_button.clicked.connect(self._restore_edges)
-        for row in (("Shape", self.shape_label), ("Edges present", self.present_label), ("Edges removed", self.masked_label)):
+        for row in (("Shape", self.shape_label), ("Edges present", self.present_label),
+                    ("Edges removed", self.masked_label)):
             form.addRow(*row)
         form.addRow(self.restore_button)
         self._add_page("connection", page)
@@ -180,7 +183,8 @@ class Inspector(QWidget):
         self.weight_spin.valueChanged.connect(self._commit_weight)
         self.no_weights_label = _label("no weights yet: train or press Reset", wrap=True)
         self.gradient_label = QLabel()
-        for row in (("", self.edge_state_label), ("Weight", self.weight_spin), ("", self.no_weights_label), ("dL/dw", self.gradient_label)):
+        for row in (("", self.edge_state_label), ("Weight", self.weight_spin),
+                    ("", self.no_weights_label), ("dL/dw", self.gradient_label)):
             form.addRow(*row)
         self._add_page("edge", page)
 

@@ -18,11 +18,16 @@ from gui.shell.actions import ShortcutsDialog, build_actions, build_menus, build
 from gui.canvas.scene import CanvasScene
 from gui.canvas.view import CanvasView
 from gui.core.commands import push_edit
+from gui.files.autosave import Autosave
 from gui.files.document import APP_NAME, DEFAULT_EXAMPLE, Document, app_settings, examples
+from gui.files.export_actions import ExportActions
+from gui.replay.controller import ReplayController
 from gui.shell.garbage import collect_between_events
 from gui.shell.icons import icon
 from gui.shell.inspector import Inspector, design_summary
 from gui.shell.palette import Palette
+from gui.training.controller import DOCK_AREAS as TRAINING_DOCK_AREAS
+from gui.training.controller import TrainingController
 
 MESSAGE_MS = 6000
 PLACE_STEP = 40.0  # successive placements at the same centre fan out by this much
@@ -55,18 +60,24 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.view)
         self._build_docks()
         self._build_status_bar()
-        from gui.training.controller import TrainingController
-        self.training = TrainingController(self)
-        from gui.replay.controller import ReplayController
-        self.replay = ReplayController(self)
+        self.training = TrainingController(self.graph, self.scene, self.view, self.document,
+                                           self.inspector, self.show_message, self)
+        self._place_training_docks()
+        self.replay = ReplayController(self.graph, self.scene, self.view, document=self.document,
+                                       training=self.training, parent=self)
+        self.addDockWidget(Qt.BottomDockWidgetArea, self.replay.dock)
+        self.replay.dock.hide()
         self.tabifyDockWidget(self.training.docks["Loss and accuracy"], self.replay.dock)
         self.actions_by_name = build_actions(self)
         self.menus = build_menus(self, self.actions_by_name)
         self.toolbar = build_toolbar(self, self.actions_by_name)
-        from gui.files.export_actions import install_export_actions
-        install_export_actions(self)
-        from gui.files.autosave import Autosave
-        self.autosave = Autosave(self)
+        self.export_actions = ExportActions(self.graph, self.scene, self.document, self.training,
+                                            self.show_message, self)
+        self.export_actions.install(self.menus["file"], self.actions_by_name)
+        self.autosave = Autosave(self.graph, self.undo_stack, self.document, self.training,
+                                 self.show_message, self)
+        self.export_actions.weights_imported.connect(self.autosave.note_weights_changed)
+        self.autosave.weights_recovered.connect(self.export_actions.apply_opened_weights_later)
         self._place_count = 0
         self._last_place: QPointF | None = None
 
@@ -77,7 +88,7 @@ class MainWindow(QMainWindow):
         self.inspector.message.connect(self.show_message)
         self.graph.events.changed.connect(self._on_graph_changed)
         self._unfollow = self.graph.events.follow(self._update_summary)
-        self.destroyed.connect(self._make_unsubscribe())
+        self.destroyed.connect(self._detach_on_destroyed())
         self._update_summary()
         self._check_loss_action()
         self._update_title()
@@ -86,19 +97,17 @@ class MainWindow(QMainWindow):
             self.restore_settings()
 
     # ----- building ------------------------------------------------------------
-    def _make_unsubscribe(self):
-        """A callback that stops the window's views following a Graph that may outlive them."""
-        graph, scene, on_changed = self.graph, self.scene, self._on_graph_changed
-        followers = [on_changed, self.training._on_graph_changed, self.replay._on_graph_changed,
-                     self.autosave.schedule]
-        unfollow = self._unfollow
+    def _detach_on_destroyed(self):
+        """A callback that makes the window's parts stop following a Graph that may outlive them."""
+        graph, on_changed = self.graph, self._on_graph_changed
+        detaches = [self.training.detach, self.replay.detach, self.autosave.detach, self._unfollow,
+                    self.scene.close]
 
-        def unsubscribe(*_):
-            for callback in followers:
-                graph.events.changed.disconnect(callback)
-            unfollow()
-            scene.close()
-        return unsubscribe
+        def detach(*_):
+            graph.events.changed.disconnect(on_changed)
+            for each in detaches:
+                each()
+        return detach
 
     def _load_default(self) -> None:
         try:
@@ -117,6 +126,19 @@ class MainWindow(QMainWindow):
                                          Qt.RightDockWidgetArea)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 270], Qt.Horizontal)
 
+    def _place_training_docks(self) -> None:
+        docks = self.training.docks
+        for title, dock in docks.items():
+            self.addDockWidget(TRAINING_DOCK_AREAS[title], dock)
+        self.tabifyDockWidget(docks["Loss and accuracy"], docks["Gradient flow"])
+        self.tabifyDockWidget(docks["Decision boundary"], docks["Gradient matrix"])
+        docks["Loss and accuracy"].raise_()
+        docks["Decision boundary"].raise_()
+        self.resizeDocks([docks["Loss and accuracy"]], [260], Qt.Vertical)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [330, 330], Qt.Horizontal)
+        self.resizeDocks([self.palette_dock, docks["Training"]], [170, 600], Qt.Vertical)
+        self.resizeDocks([self.inspector_dock, docks["Decision boundary"]], [300, 400], Qt.Vertical)
+
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
@@ -133,8 +155,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.summary_label)
 
     # ----- status, title ------------------------------------------------------------
-    def show_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, MESSAGE_MS)
+    def show_message(self, text: str, ms: int = MESSAGE_MS) -> None:
+        self.statusBar().showMessage(text, ms)
 
     def _on_graph_changed(self, name: str, *_args) -> None:
         if name == "loss_changed":

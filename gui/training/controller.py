@@ -1,4 +1,4 @@
-"""Wires live training into the main window: panel, worker process, canvas colours, plots.
+"""Live training in the window: panel, worker process, canvas colours, plots.
 
 The worker trains; this object only forwards commands and paints what the newest
 snapshot says, at the worker's ≤ 30 Hz. Design edits pause training and reload
@@ -6,11 +6,14 @@ the design into the worker, which keeps the weights of what did not change.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QScrollArea
+from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
 
 from engine import GraphError, Network, ParameterMismatch
+from engine.io.weights import check_weights
 from engine.nn.param_names import biases_by_node, by_connection, weight_name
 
 from gui.plots.boundary import DecisionBoundaryView
@@ -22,16 +25,27 @@ from gui.training.panel import TrainingPanel
 from gui.training.worker import TrainingWorker
 
 STRUCTURAL = {"node_added", "node_removed", "node_changed", "connection_added",
-              "connection_removed", "mask_changed", "loss_changed", "reset"}
+              "connection_removed", "mask_changed", "loss_changed"}
+ERROR_MESSAGE_MS = 8000     # how long a training error stays in the status bar
+DOCK_AREAS = {"Training": Qt.LeftDockWidgetArea, "Loss and accuracy": Qt.BottomDockWidgetArea,
+              "Gradient flow": Qt.BottomDockWidgetArea, "Decision boundary": Qt.RightDockWidgetArea,
+              "Gradient matrix": Qt.RightDockWidgetArea}
 
 
 class TrainingController(QObject):
-    """Live training for one main window."""
+    """Live training for one design: the Training panel, the plot docks and the canvas colours.
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
-        self.graph, self.scene = window.graph, window.scene
+    ``docks`` (title -> QDockWidget) are for the main window to place (in ``DOCK_AREAS``). ``show_message(text,
+    ms)`` puts text in the status bar; ``inspector`` shows the network's numbers and
+    reports weights typed into it.
+    """
+
+    def __init__(self, graph, scene, view, document, inspector,
+                 show_message: Callable[[str, int], None], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.graph, self.scene, self.view = graph, scene, view
+        self.document, self.inspector = document, inspector
+        self.show_message = show_message
         self.net: Network | None = None
         self.info: dict | None = None
         self.edge_mode = "gradient"
@@ -43,36 +57,9 @@ class TrainingController(QObject):
         self.flow = GradientFlowPlot()
         self.boundary = DecisionBoundaryView()
         self.matrix = GradientMatrixView()
-        self.color_bar = ColorBar(window.view)
+        self.color_bar = ColorBar(view)
         self.color_bar.hide()
-        self.docks = {}
-        scroll = QScrollArea()
-        scroll.setWidget(self.panel)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.panel.sizeHint().width() + 20)
-        for w in (self.metrics, self.flow, self.boundary, self.matrix):
-            w.setMinimumHeight(80)
-        for title, widget, area in (("Training", scroll, Qt.LeftDockWidgetArea),
-                                    ("Loss and accuracy", self.metrics, Qt.BottomDockWidgetArea),
-                                    ("Gradient flow", self.flow, Qt.BottomDockWidgetArea),
-                                    ("Decision boundary", self.boundary, Qt.RightDockWidgetArea),
-                                    ("Gradient matrix", self.matrix, Qt.RightDockWidgetArea)):
-            dock = QDockWidget(title, window)
-            dock.setObjectName(title.replace(" ", "_"))
-            dock.setWidget(widget)
-            window.addDockWidget(area, dock)
-            self.docks[title] = dock
-        window.tabifyDockWidget(self.docks["Loss and accuracy"], self.docks["Gradient flow"])
-        window.tabifyDockWidget(self.docks["Decision boundary"], self.docks["Gradient matrix"])
-        self.docks["Loss and accuracy"].raise_()
-        self.docks["Decision boundary"].raise_()
-        d = self.docks
-        window.resizeDocks([d["Loss and accuracy"]], [260], Qt.Vertical)
-        window.resizeDocks([window.palette_dock, window.inspector_dock], [330, 330], Qt.Horizontal)
-        window.resizeDocks([window.palette_dock, d["Training"]], [170, 600], Qt.Vertical)
-        window.resizeDocks([window.inspector_dock, d["Decision boundary"]], [300, 400], Qt.Vertical)
+        self.docks = self._make_docks(parent)
 
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
@@ -97,14 +84,33 @@ class TrainingController(QObject):
         w.error.connect(self._on_error)
         w.finished.connect(lambda: self._stopped("finished the set number of epochs"))
         self.graph.events.changed.connect(self._on_graph_changed)
-        window.document.loaded.connect(self._on_design_loaded)
-        window.inspector.weight_changed.connect(self._on_weight_edited)
+        document.loaded.connect(self._on_design_loaded)
+        inspector.weight_changed.connect(self._on_weight_edited)
         for signal in (p.data_changed, p.config_changed, p.lr_changed):
-            signal.connect(window.document.mark_modified)
+            signal.connect(document.mark_modified)
         self.scene.selection_changed.connect(self._show_matrix)
         self.scene.edge_tooltip = self.edge_tooltip
-        window.view.installEventFilter(self)
+        view.installEventFilter(self)
         QTimer.singleShot(0, lambda: self.reload(keep_weights=False, clear=True))
+
+    def _make_docks(self, parent) -> dict[str, QDockWidget]:
+        scroll = QScrollArea()
+        scroll.setWidget(self.panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(self.panel.sizeHint().width() + 20)
+        for w in (self.metrics, self.flow, self.boundary, self.matrix):
+            w.setMinimumHeight(80)
+        docks = {}
+        for title, widget in (("Training", scroll), ("Loss and accuracy", self.metrics),
+                              ("Gradient flow", self.flow), ("Decision boundary", self.boundary),
+                              ("Gradient matrix", self.matrix)):
+            dock = QDockWidget(title, parent)
+            dock.setObjectName(title.replace(" ", "_"))
+            dock.setWidget(widget)
+            docks[title] = dock
+        return docks
 
     # ----- commands -------------------------------------------------------
     def reload(self, keep_weights: bool = True, clear: bool = False) -> None:
@@ -138,7 +144,7 @@ class TrainingController(QObject):
             self.panel.set_status("Ready: press Play or Step to train")
 
     def _base_dir(self) -> str | None:
-        path = getattr(self.window.document, "path", None)
+        path = self.document.path
         return str(path.parent) if path else None
 
     def _ensure_worker(self) -> bool:
@@ -181,8 +187,38 @@ class TrainingController(QObject):
         else:
             self.scene.set_edge_values(None)
 
-    def shutdown(self) -> None:
+    def is_playing(self) -> bool:
+        return self.worker.state == "playing"
+
+    def repaint_edges(self) -> None:
+        """Colour the edges (and show the colour bar) from the newest snapshot again."""
+        self.set_edge_mode(self.edge_mode)
+
+    def apply_parameters(self, params: dict) -> None:
+        """Load ``params`` into the network and the trainer; repaint the weight views.
+
+        Raises WeightsError or ParameterMismatch (nothing changed) when they do not fit.
+        """
+        net = self.net
+        check_weights(net.parameter_shapes(), params, net.dtype)   # also values beyond float32's range
+        net.load_parameters(params)
+        if self.worker.is_running():
+            self.worker.set_parameters(net.parameters())   # it answers with a fresh snapshot
+        weights = {k: v.copy() for k, v in net.parameters().items()}
+        self.inspector.set_network(net)
+        self.scene.set_neuron_values(biases_by_node(weights))
+        if self.latest is not None:
+            self.latest = dict(self.latest, weights=weights)
+            self.repaint_edges()
+        elif self.edge_mode == "weight":
+            self.scene.set_edge_values(by_connection(weights, self.graph.connections), "weight")
+
+    def detach(self) -> None:
+        """Stop following the Graph, which may outlive this controller."""
         self.graph.events.changed.disconnect(self._on_graph_changed)
+
+    def shutdown(self) -> None:
+        self.detach()
         self.worker.stop()
 
     def _on_design_loaded(self) -> None:
@@ -275,12 +311,12 @@ class TrainingController(QObject):
     def _on_diverged(self, reason: str) -> None:
         self.panel.set_playing(False)
         self.panel.set_status(reason, error=True)
-        self.window.statusBar().showMessage(reason, 8000)
+        self.show_message(reason, ERROR_MESSAGE_MS)
 
     def _on_error(self, message: str) -> None:
         self.panel.set_playing(False)
         self.panel.set_status(message, error=True)
-        self.window.statusBar().showMessage(message, 8000)
+        self.show_message(message, ERROR_MESSAGE_MS)
 
     # ----- views ----------------------------------------------------------
     def edge_tooltip(self, src: str, dst: str, i: int, j: int) -> str:
@@ -307,17 +343,15 @@ class TrainingController(QObject):
             self.matrix.set_matrix(f"{src} → {dst}", g)
 
     def _set_inspector_network(self, net) -> None:
-        inspector = getattr(self.window, "inspector", None)
-        if inspector is not None and hasattr(inspector, "set_network"):
-            inspector.set_network(net)
+        self.inspector.set_network(net)
 
     def _place_color_bar(self) -> None:
-        view = self.window.view
+        view = self.view
         bar = self.color_bar
         bar.adjustSize()
         bar.move(view.width() - bar.width() - 12, view.height() - bar.height() - 12)
 
     def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Resize and obj is self.window.view:
+        if event.type() == QEvent.Type.Resize and obj is self.view:
             self._place_color_bar()
         return False

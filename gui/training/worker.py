@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from engine import Graph
 
 from gui.training.pipe_sender import PipeSender
+from gui.training.worker_process import run_worker
 
 POLL_MS = 33          # ~30 polls a second while the GUI keeps up
 MAX_POLL_MS = 1000    # however slow painting is, snapshots still come once a second
@@ -64,7 +65,6 @@ class TrainingWorker(QObject):
             return
         if self._process is not None:
             self.stop()                 # a process that died: close its pipe and sender first
-        from gui.training.worker_process import run_worker
         ctx = mp.get_context("spawn")   # never fork a process that runs Qt
         parent_conn, child_conn = ctx.Pipe()
         saved = os.environ.get("OPENBLAS_NUM_THREADS")
