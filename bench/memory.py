@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     from engine import Graph
     from gui.shell.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication([])  # noqa: F841  (kept alive for the run)
     QMessageBox.warning = staticmethod(lambda *a, **k: QMessageBox.Ok)   # nobody to answer
     window = MainWindow(restore_settings=False)
     window.resize(1600, 1000)

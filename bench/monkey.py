@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -69,6 +70,10 @@ def main() -> int:
     print(f"{len(failures)} failure(s)")
     for f in failures:
         print("\n" + f)
+    if failures:
+        print(f"\nthe monkey's files are in {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     return 1 if failures else 0
 
 

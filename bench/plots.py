@@ -122,7 +122,7 @@ def bench_full_histories(app, reps: int):
         w.flush()
         state = {"step": (FLOW_CAP + 1) * 10}
 
-        def update(w=w):
+        def update(w=w, state=state):
             state["step"] += 10
             if w is m:
                 m.add_steps(np.arange(state["step"], state["step"] + CHUNK), fake_losses(0, CHUNK, rng))

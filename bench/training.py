@@ -119,8 +119,8 @@ def main() -> int:
     run_trainer(graph, data, 0)            # warm-up: imports, buffers, caches
     run_reference(data, 0)
     for r in range(ARGS.rounds):
-        for label, fn, out in (("trainer", lambda: run_trainer(graph, data, r), engine),
-                               ("reference", lambda: run_reference(data, r), reference)):
+        for fn, out in ((lambda r=r: run_trainer(graph, data, r), engine),
+                        (lambda r=r: run_reference(data, r), reference)):
             time.sleep(0.3)
             out.append(fn())
     print(f"digits 64-128-64-10 relu/softmax, Adam {LR}, batch {BATCH}, {EPOCHS} epochs, "

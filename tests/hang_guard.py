@@ -53,7 +53,8 @@ def guarded(fn, *args, path: Path | None = None, seconds: float = HANG_SECONDS, 
     if thread.is_alive():
         if path is not None:
             release(path)
-        raise AssertionError(f"{getattr(fn, '__name__', fn)} still running after {seconds} s: it hangs")
+        raise AssertionError(f"hang guard: {getattr(fn, '__name__', fn)} has not returned after {seconds} s "
+                             "(it blocks; this is not a speed check)")
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("result")

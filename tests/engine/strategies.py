@@ -15,8 +15,10 @@ import numpy as np
 from hypothesis import strategies as st
 
 from engine import Graph, Network
+from engine.model.reach import nodes_reaching_output
 from engine.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, RELU_FAMILY
-from engine.nn.param_names import connection_named, is_bias, is_weight
+from engine.nn.gradcheck import check_gradients
+from engine.nn.param_names import is_bias
 
 # (loss, output activations that fit it)
 LOSS_OUTPUTS = (("mse", ACTIVATIONS), ("bce", ("sigmoid",)), ("softmax_ce", ("softmax",)))
@@ -52,12 +54,7 @@ class Case:
 
     def dead_nodes(self) -> set[str]:
         """Hidden nodes from which the output cannot be reached."""
-        out = self.graph.output_node().id
-        live = {out}
-        for n in reversed(self.graph.topological_order()):
-            if any(c.dst in live for c in self.graph.outgoing(n)):
-                live.add(n)
-        return set(self.graph.nodes) - live
+        return set(self.graph.nodes) - nodes_reaching_output(self.graph)
 
     def __repr__(self) -> str:
         g = self.graph
@@ -166,32 +163,12 @@ def kink_free(case: Case, margin: float = 1e-2) -> bool:
 
 def numerical_gradients(net: Network, X, T, l1: float = 0.0, l2: float = 0.0,
                         h: float = 1e-4) -> dict:
-    """dL/dθ for every unmasked parameter entry by the five-point central difference.
-
-    (−L(θ+2h) + 8L(θ+h) − 8L(θ−h) + L(θ−2h)) / 12h errs by ~h⁴ (truncation) plus
-    ~ε|L|/h (rounding), about 1e-12 in float64: far below the 1e-6 the tests demand,
-    whereas the two-point quotient's rounding error (~1e-10 at h = 1e-6) exceeds 1e-6
-    of the small gradients a leaky_relu's flat side produces. Masked entries are left at
-    zero: the forward pass relies on them being zero, so they are not perturbed.
-    """
-    grads = {}
-    for name, p in net.parameters().items():
-        g = np.zeros_like(p)
-        mask = None
-        if is_weight(name):
-            mask = net.masks[connection_named(name, net.masks)]
-        for idx in np.ndindex(p.shape):
-            if mask is not None and mask[idx] == 0:
-                continue
-            old = p[idx]
-            f = []
-            for step in (-2, -1, 1, 2):
-                p[idx] = old + step * h
-                f.append(net.loss_value(X, T, l1, l2))
-            p[idx] = old
-            g[idx] = (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * h)
-        grads[name] = g
-    return grads
+    """dL/dθ for every unmasked parameter entry by engine.nn.gradcheck's five-point central
+    difference at step h (its rounding error, ~1e-12 in float64, is far below the 1e-6 the
+    tests demand). Masked entries are left at zero: they are not parameters."""
+    results = check_gradients(net, X, T, l1=l1, l2=l2, max_examples=None, max_entries=None,
+                              steps=(h,))
+    return {r.name: r.numeric for r in results}
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-4) -> float:

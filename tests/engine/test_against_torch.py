@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from engine.nn.activations import ELU_ALPHA, LEAKY_SLOPE
 from tests.engine.strategies import network_cases
 
 torch = pytest.importorskip("torch")
@@ -12,8 +13,8 @@ ACT = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     "relu": torch.relu,
-    "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01),
-    "elu": lambda z: torch.nn.functional.elu(z, 1.0),
+    "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, LEAKY_SLOPE),
+    "elu": lambda z: torch.nn.functional.elu(z, ELU_ALPHA),
     # torch's softplus turns linear above z = 20; the exact form keeps the comparison tight.
     "softplus": lambda z: torch.logaddexp(torch.zeros_like(z), z),
     "swish": torch.nn.functional.silu,

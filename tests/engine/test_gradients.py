@@ -1,4 +1,6 @@
 """Backward pass against finite differences on random designs (float64, relative error < 1e-6)."""
+import zlib
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -59,7 +61,7 @@ COMBINATIONS = [(act, loss, out) for act in HIDDEN_ACTIVATIONS
 def test_every_activation_and_loss(hidden_act, loss, out_act):
     """Each hidden activation under each loss and fitting output activation, with penalties."""
     g = _small_design(hidden_act, loss, out_act)
-    rng = np.random.default_rng(abs(hash((hidden_act, loss, out_act))) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(f"{hidden_act} {loss} {out_act}".encode()))   # the same every run
     for attempt in range(20):
         X = rng.normal(size=(4, 3))
         case = Case(g, X, targets(rng, loss, 4, 3), 0.01, 0.05, seed=attempt)

@@ -1,10 +1,12 @@
-"""The engine is a library: no module under engine/ may import Qt or pyqtgraph."""
+"""The engine is a library: no module under engine/ may import Qt or pyqtgraph, and its tests
+and the command line's run without Qt."""
 import ast
 import subprocess
 import sys
 from pathlib import Path
 
-ENGINE = Path(__file__).resolve().parents[2] / "engine"
+ROOT = Path(__file__).resolve().parents[2]
+ENGINE = ROOT / "engine"
 FORBIDDEN = ("PySide6", "PyQt5", "PyQt6", "pyqtgraph", "qtpy", "shiboken6")
 
 
@@ -29,3 +31,16 @@ def test_importing_every_engine_module_loads_no_qt():
             f"bad = [m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}]\n"
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ENGINE.parent)
+
+
+def test_the_engine_and_command_line_tests_run_without_qt():
+    # pytest-qt imports Qt as it configures, so it is switched off: what is checked is that no
+    # test module or conftest under tests/engine or tests/cli, and no fixture a test uses, loads Qt.
+    code = ("import sys, pytest\n"
+            "opts = ['-q', '-p', 'no:cacheprovider', '-p', 'no:pytest-qt', '-p', 'no:xdist']\n"
+            "assert pytest.main([*opts, '--collect-only', 'tests/engine', 'tests/cli']) == 0\n"
+            "assert pytest.main([*opts, 'tests/engine/test_graph.py', 'tests/engine/test_events.py']) == 0\n"
+            f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})\n"
+            "assert not bad, bad\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

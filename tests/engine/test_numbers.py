@@ -19,6 +19,7 @@ from engine import Graph, Network
 from engine.data.datasets import load_dataset
 from engine.io.onnx_export import export_onnx
 from engine.io.weights import load_weights, save_weights
+from engine.nn.gradcheck import slope
 from engine.nn.param_names import connection_named, is_bias
 from engine.nn.trace import trace_gradients
 from engine.train.trainer import CHECKPOINT_EVERY, Trainer, TrainingConfig
@@ -75,14 +76,7 @@ def copies(params: dict) -> dict:
 
 
 def central_difference(net: Network, X, T, name: str, index, h: float = 1e-6) -> float:
-    p = net.parameters()[name]
-    keep = p[index]
-    p[index] = keep + h
-    up = net.loss_value(X, T)
-    p[index] = keep - h
-    down = net.loss_value(X, T)
-    p[index] = keep
-    return (up - down) / (2 * h)
+    return slope(net, X, T, name, index, h, points=2)
 
 
 # ----- vanishing and exploding ----------------------------------------------------------

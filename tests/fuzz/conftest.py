@@ -1,57 +1,29 @@
-"""The fuzzing tally: inputs fed to each loader, printed at the end of the run and kept in files.
-
-Each test process writes its counts to COUNTS_DIR/<run>/<process>.json when its session ends
-(an xdist worker to the run's folder, a plain run to its own). The terminal summary adds up
-this process's counts and those xdist workers report; it is printed when this conftest is
-loaded in the process that prints the summary (pytest tests/fuzz ...). With -n 2 on the
-whole suite the xdist controller never loads it: add up the run's files instead.
+"""Fixtures of the fuzz tests: the command line run in-process, and for the modules that open
+windows, the GUI tests' QApplication. Each xdist worker hands its fuzzing tally to the controller,
+which prints it (tests/conftest.py).
 """
 import json
-import os
-import tempfile
-from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from tests.fuzz.strategies import ACCEPTED, COUNTS
 
-COUNTS_DIR = Path(tempfile.gettempdir()) / "backprop-fuzz-counts"
-_from_workers = {"inputs": Counter(), "accepted": Counter()}
-
-
-def _mine() -> dict:
-    return {"inputs": dict(COUNTS), "accepted": dict(ACCEPTED)}
-
 
 def pytest_sessionfinish(session):
-    workerinput = getattr(session.config, "workerinput", None)
-    if COUNTS:
-        run, name = ((workerinput["testrunuid"], workerinput["workerid"]) if workerinput
-                     else (f"pid{os.getpid()}", "main"))
-        folder = COUNTS_DIR / run
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{name}.json").write_text(json.dumps(_mine(), indent=1))
-    if workerinput is not None:         # an xdist worker: hand the counts to the controller
-        session.config.workeroutput["fuzz_counts"] = json.dumps(_mine())
+    if hasattr(session.config, "workerinput"):      # an xdist worker: hand the counts to the controller
+        session.config.workeroutput["fuzz_counts"] = json.dumps(
+            {"inputs": dict(COUNTS), "accepted": dict(ACCEPTED)})
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error):
-    reported = json.loads(getattr(node, "workeroutput", {}).get("fuzz_counts", "{}"))
-    for key, counts in _from_workers.items():
-        counts.update(reported.get(key, {}))
-
-
-def pytest_terminal_summary(terminalreporter):
-    inputs = COUNTS + _from_workers["inputs"]
-    ok = ACCEPTED + _from_workers["accepted"]
-    if not inputs:
-        return
-    terminalreporter.section("fuzzed inputs per loader (of which accepted)")
-    for loader, n in sorted(inputs.items()):
-        terminalreporter.write_line(f"{n:7,}  ({ok[loader]:5,})  {loader}")
-    terminalreporter.write_line(f"{sum(inputs.values()):7,}  ({sum(ok.values()):5,})  in all")
+@pytest.fixture(autouse=True)
+def _qt_for_the_window_tests(request):
+    """The modules that fuzz the GUI import tests/gui's window fixtures (``main_window``): their
+    tests run as tests/gui's do, in a QApplication with the app's garbage collector. The other
+    fuzz tests never start Qt."""
+    if hasattr(request.module, "main_window"):
+        request.getfixturevalue("qapp")
+        from gui.shell.garbage import collect_between_events
+        collect_between_events()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 Most inputs start from a valid file (a shipped example or a generated design) and are
 mutated one to three times: wrong types, missing and extra fields, cycles, duplicate ids,
 huge sizes, unknown names, bad masks; then the bytes may be damaged (truncated, not UTF-8,
-random). ``count(loader)`` tallies the inputs each loader was fed; tests/fuzz/conftest.py
+random). ``count(loader)`` tallies the inputs each loader was fed; tests/conftest.py
 prints the totals at the end of the session.
 """
 from __future__ import annotations

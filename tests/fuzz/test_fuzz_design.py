@@ -1,5 +1,5 @@
 """Fuzzing the design loaders: Graph.load and engine.model.design_format, the design file with its
-weights (gui.files.export_actions.load_design_with_weights, no Qt needed) and the command line.
+weights (engine.io.design_weights.load_design_with_weights, no Qt needed) and the command line.
 
 Only GraphError may come out of a loader; a design that loads is whole (acyclic, sizes and
 parameters within the limits, the loss fits) and saves and loads back the same.
@@ -14,11 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import Graph, GraphError
-from engine.model.design_format import graph_from_dict
 from engine.model.graph import MAX_PARAMETERS, MAX_SIZE
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import save_weights
-from gui.files.export_actions import load_design_with_weights
+from engine.io.design_weights import load_design_with_weights
 from tests.fuzz.strategies import EXAMPLES, accepted, count, design_bytes, designs, fuzz_settings
 from tests.fuzz.strategies_data import designs_with_weights
 
@@ -57,9 +56,9 @@ def test_graph_load_raises_only_graph_errors(folder, data):
 @fuzz_settings(500)
 @given(design=designs())
 def test_graph_from_dict_raises_only_graph_errors(design):
-    count(loader := "design dict: engine.model.design_format.graph_from_dict")
+    count(loader := "design dict: Graph.from_dict")
     try:
-        graph = graph_from_dict(design)
+        graph = Graph.from_dict(design)
     except GraphError as e:
         assert str(e)
         return
@@ -169,7 +168,7 @@ def test_a_mask_of_text_or_null_is_refused(mask):
     d = _design()
     d["connections"][0]["mask"] = mask      # x -> n1: shape (1, 2)
     with pytest.raises(GraphError, match="0s and 1s|only 0 and 1"):
-        graph_from_dict(d)
+        Graph.from_dict(d)
 
 
 def test_a_design_saved_with_a_byte_order_mark_opens(tmp_path):

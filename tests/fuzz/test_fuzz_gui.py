@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from engine import Graph, GraphError, Network
 from gui.core.commands import push_edit
-from gui.files.export_actions import _read_any_weights
-from gui.files.export_actions import load_design_with_weights as _load_design_with_weights
+from engine.io.design_weights import load_design_with_weights as _load_design_with_weights
+from gui.files.weights_actions import read_any_weights
 from tests.fuzz.strategies import (EXAMPLES, NASTY, ROOT, SETTING_FIELDS, accepted, count, design_bytes,
                                    fuzz_settings, json_values)
 from tests.fuzz.strategies_data import csv_bytes, designs_with_weights, weight_files
@@ -137,7 +137,7 @@ def test_importing_fuzzed_weights(window, boxes, qtbot, folder, file):
         before.assert_warned()
         assert all(np.array_equal(now[k], v) for k, v in params.items())
         return
-    values = _read_any_weights(path)
+    values = read_any_weights(path)
     assert all(np.isfinite(v).all() for v in now.values())
     assert all(np.array_equal(now[k], np.asarray(v, dtype=np.float32)) for k, v in values.items())
     accepted(loader)

@@ -3,6 +3,14 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from gui.files.document import SETTINGS_ENV
+from gui.shell.garbage import collect_between_events
+
+
+@pytest.fixture(autouse=True)
+def _collected_between_events(qapp):
+    """As in the app: no automatic cyclic collection, which could start inside a paint
+    (gui/shell/garbage.py); the app's timer collects during events, tests/conftest.py between tests."""
+    collect_between_events()
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from engine import Graph
 from engine.io.weights import load_weights
 from gui.files import autosave
-from gui.files.autosave import (DESIGN, LOCK, WEIGHTS, Autosave, autosave_root, offer_recovery,
-                          pending_recoveries)
+from gui.files.autosave import DESIGN, LOCK, WEIGHTS, Autosave, autosave_root, pending_recoveries
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,11 +84,10 @@ def test_training_since_the_last_save_is_autosaved_with_its_weights(main_window,
 
 
 def test_imported_weights_count_as_unsaved_until_a_clean_save(main_window, qtbot, tmp_path):
-    from gui.files.export_actions import apply_parameters
     w = main_window
     _wait_for_network(qtbot, w)
     params = {k: np.full_like(v, 0.125) for k, v in w.training.net.parameters().items()}
-    apply_parameters(w, params)
+    w.training.apply_parameters(params)
     w.autosave.note_weights_changed()          # what File > Import Weights calls after loading
     assert w.autosave.needed() and w.autosave.save_now()
     saved = load_weights(w.autosave.slot / WEIGHTS)
@@ -153,7 +151,7 @@ def test_after_a_crash_the_next_start_restores_design_and_weights(main_window, q
     _wait_for_network(qtbot, w)
     assert not w.graph.same_design(expected)
     _answer(monkeypatch, "Restore")
-    assert offer_recovery(w)
+    assert w.autosave.offer_recovery()
     assert w.graph.same_design(expected)
     assert "(recovered)" in w.document.name and w.document.is_dirty()
     assert w.windowTitle().startswith(w.document.name + "*")
@@ -170,7 +168,7 @@ def test_a_restored_autosave_stays_until_the_next_autosave_replaces_it(main_wind
     w = main_window
     slot = pending_recoveries()[0].slot
     _answer(monkeypatch, "Restore")
-    assert offer_recovery(w)
+    assert w.autosave.offer_recovery()
     # A crash now, before the next autosave, must not lose the restored work: it is still on
     # disk, and a start after this app died would offer it again.
     assert w.autosave.slot == slot and Graph.load(slot / DESIGN).same_design(expected)
@@ -193,13 +191,13 @@ RESTORING_APP = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {root!r})
     from PySide6.QtWidgets import QApplication
-    from gui.files.autosave import pending_recoveries, restore_recovery
+    from gui.files.autosave import pending_recoveries
     from gui.shell.main_window import MainWindow
 
     if __name__ == "__main__":
         app = QApplication([])
         window = MainWindow(restore_settings=False)
-        assert restore_recovery(window, pending_recoveries()[0])
+        assert window.autosave.restore(pending_recoveries()[0])
         os._exit(3)                      # killed right after restoring, before any autosave
 """)
 
@@ -221,7 +219,7 @@ def test_discard_removes_the_autosave_and_keeps_the_design(main_window, tmp_path
     w = main_window
     before = w.graph.copy()
     _answer(monkeypatch, "Discard")
-    assert not offer_recovery(w)
+    assert not w.autosave.offer_recovery()
     assert w.graph.same_design(before)
     assert pending_recoveries() == []
 
@@ -229,7 +227,7 @@ def test_discard_removes_the_autosave_and_keeps_the_design(main_window, tmp_path
 def test_not_now_keeps_it_for_next_time(main_window, tmp_path, monkeypatch):
     _crash_an_app(tmp_path)
     _answer(monkeypatch, "Not now")
-    assert not offer_recovery(main_window)
+    assert not main_window.autosave.offer_recovery()
     assert len(pending_recoveries()) == 1
 
 
@@ -238,7 +236,7 @@ def test_a_corrupt_autosave_is_refused_with_a_message(main_window, tmp_path, mon
     (pending_recoveries()[0].slot / DESIGN).write_text("{ not json")
     before = main_window.graph.copy()
     _answer(monkeypatch, "Restore")
-    assert not offer_recovery(main_window)
+    assert not main_window.autosave.offer_recovery()
     assert boxes["warning"] and "could not be read" in boxes["warning"][0][2]
     assert main_window.graph.same_design(before)
 
@@ -254,7 +252,8 @@ def test_an_empty_slot_is_removed_only_once_it_is_old(main_window):
 
 
 def test_a_slot_of_a_running_app_is_never_offered(main_window, qtbot):
-    other = Autosave(main_window)              # a second "instance" in this live process
+    w = main_window                             # a second "instance" in this live process:
+    other = Autosave(w.graph, w.undo_stack, w.document, w.training, w.show_message, w)
     _edit(main_window)
     assert other.save_now() and main_window.autosave.save_now()
     assert pending_recoveries() == []

@@ -4,8 +4,9 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
-from gui.plots.boundary import DecisionBoundaryView, diverging_lut, neuron_thumbnail, smooth
-from gui.core.colormap import NEGATIVE, POSITIVE
+from gui.canvas.thumbnail import neuron_thumbnail
+from gui.core.colormap import NEGATIVE, POSITIVE, diverging_lut
+from gui.plots.boundary import DecisionBoundaryView, smooth
 
 EXTENT = (-2.0, 2.0, -1.0, 3.0)
 

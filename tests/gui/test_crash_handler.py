@@ -19,7 +19,7 @@ def dialogs(monkeypatch):
 
 @pytest.fixture
 def hook(main_window):
-    uninstall = install_excepthook(lambda: main_window)
+    uninstall = install_excepthook(lambda: main_window, main_window.autosave.save_now)
     yield uninstall
     uninstall()
 

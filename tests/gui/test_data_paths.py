@@ -30,7 +30,7 @@ def test_opening_a_design_whose_data_is_not_a_regular_file_keeps_the_window_resp
         elapsed = time.perf_counter() - started
     finally:
         guard.cancel()
-    assert elapsed < HANG_SECONDS, f"opening the design blocked for {elapsed:.0f} s"
+    assert elapsed < HANG_SECONDS, f"hang guard: opening the design blocked until released after {elapsed:.0f} s"
     assert main_window.graph.settings["data"] == str(data) and main_window.graph.nodes
     panel = main_window.training.panel
     panel.set_status("")

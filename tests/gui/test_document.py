@@ -8,8 +8,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from engine import Graph, Network
 
 from engine.data import datasets
-from gui.files.document import EXAMPLES_DIR, MAX_RECENT, SETTINGS_ENV, examples
-from gui.shell.main_window import MainWindow
+from gui.files.document import EXAMPLES_DIR, MAX_RECENT, examples
 
 EXPECTED_EXAMPLES = {
     "xor_neurons.json": ("XOR with single neurons", "xor", "bce",

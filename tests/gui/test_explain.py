@@ -5,7 +5,7 @@ import pytest
 from engine import Graph, GraphError, Network
 from engine.nn.trace import trace_gradients
 from gui.replay.explain import edge_factors, explain_edge, explain_neuron, numeric_check
-from gui.replay.timeline import fmt
+from gui.core.formatting import fmt
 from tests.gui.test_replay_timeline import example, random_design, skip_design
 
 
@@ -48,7 +48,7 @@ def test_every_edge_product_equals_the_trace_gradient(seed):
     steps = net.trace(X, T, lr=0.1)
     _, reference = net.loss_and_gradients(X, T)
     rng = np.random.default_rng(seed)
-    for (s, d), conn in g.connections.items():
+    for s, d in g.connections:
         i, j = int(rng.integers(g.nodes[d].size)), int(rng.integers(g.nodes[s].size))
         info = edge_factors(steps, net, s, d, i, j)
         text = explain_edge(steps, net, s, d, i, j)
@@ -59,7 +59,7 @@ def test_every_edge_product_equals_the_trace_gradient(seed):
         assert info["gradient"] == pytest.approx(reference[f"W:{s}->{d}"][i, j], rel=1e-10, abs=1e-15)
         assert fmt(info["gradient"]) in text
         change = steps[-1].values["changes"][f"W:{s}->{d}"][i, j]
-        assert f"Update" in text and fmt(change) in text
+        assert "Update" in text and fmt(change) in text
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -10,16 +10,15 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine import Graph, GraphError, Network
+from engine.io.design_weights import load_design_with_weights
 from engine.io.weights import load_weights, load_weights_design, save_weights
-from gui.files import export_actions
+from gui.files import background, export_actions, weights_actions
 from gui.files.report import PLOT_WIDTH
-from gui.files.export_actions import (PICTURE_FILTERS, WEIGHT_FILTERS, apply_opened_weights_later,
-                                install_export_actions, load_design_with_weights)
+from gui.files.export_actions import PICTURE_FILTERS, WEIGHT_FILTERS
 
 
 @pytest.fixture
 def window(main_window, qtbot):
-    install_export_actions(main_window)
     qtbot.waitUntil(lambda: main_window.training.net is not None)   # built on the first event loop turn
     return main_window
 
@@ -60,9 +59,9 @@ class FakeWorker:
 
 
 def test_the_file_menu_gets_each_action_once(window):
-    again = install_export_actions(window)
+    again = window.export_actions.install(window.menus["file"], window.actions_by_name)
     texts = [a.text() for a in window.menus["file"].actions()]
-    for name, (text, keys, _tip) in export_actions.ACTIONS.items():
+    for name, (text, _keys, _tip) in export_actions.ACTIONS.items():
         assert texts.count(text) == 1
         assert window.actions_by_name[name] is again[name]
     assert texts.index("Save with &Weights…") == texts.index("Save &As…") + 1
@@ -91,16 +90,34 @@ def test_export_weights_in_each_format(window, dialogs, boxes, tmp_path, chosen)
     assert Graph.from_dict(load_weights_design(path)).same_design(window.graph)
 
 
-def test_a_large_network_is_written_off_the_gui_thread(window, boxes, tmp_path, monkeypatch):
-    monkeypatch.setattr(export_actions, "BACKGROUND_PARAMS", 0)
-    threads = []
-    write = export_actions._write_weights
-    monkeypatch.setattr(export_actions, "_write_weights",
+def test_a_large_network_is_written_off_the_gui_thread(window, qtbot, boxes, tmp_path, monkeypatch):
+    monkeypatch.setattr(background, "BACKGROUND_PARAMS", 0)
+    threads, outcome = [], []
+    write = weights_actions.write_weights
+    monkeypatch.setattr(weights_actions, "write_weights",
                         lambda *a: threads.append(threading.current_thread()) or write(*a))
-    assert window.export_actions.export_weights(tmp_path / "big.safetensors") is not None
+    assert window.export_actions.export_weights(tmp_path / "big.safetensors", done=outcome.append) is None
+    qtbot.waitUntil(lambda: len(outcome) == 1, timeout=10000)
+    assert outcome == [tmp_path / "big.safetensors"]
     assert threads and threads[0] is not threading.main_thread()
     assert set(load_weights(tmp_path / "big.safetensors")) == set(window.training.net.parameters())
     assert not boxes["warning"]
+
+
+def test_a_background_write_that_fails_warns_and_a_background_read_loads(
+        window, qtbot, boxes, tmp_path, monkeypatch):
+    monkeypatch.setattr(background, "BACKGROUND_PARAMS", -1)
+    outcome = []
+    assert window.export_actions.export_weights(tmp_path / "absent" / "w.npz", done=outcome.append) is None
+    qtbot.waitUntil(lambda: len(outcome) == 1, timeout=10000)
+    assert outcome == [None] and "w.npz" in boxes["warning"][-1][2]
+    saved = {k: np.full_like(v, 0.5) for k, v in _params(window).items()}
+    save_weights(saved, tmp_path / "w.npz")
+    assert window.export_actions.import_weights(tmp_path / "w.npz", done=outcome.append) is None
+    qtbot.waitUntil(lambda: len(outcome) == 2, timeout=10000)
+    assert outcome[1] == tmp_path / "w.npz"
+    for k, v in saved.items():
+        np.testing.assert_array_equal(window.training.net.parameters()[k], v)
 
 
 def test_import_weights_loads_the_network_the_trainer_and_the_edge_colours(
@@ -178,8 +195,7 @@ def test_a_new_window_on_a_design_with_weights_loads_them(window, qtbot, boxes, 
     other = MainWindow(graph, tmp_path / "d.json", restore_settings=False)   # as main.py d.json does
     qtbot.addWidget(other)
     try:
-        install_export_actions(other)
-        apply_opened_weights_later(other, params)
+        other.export_actions.apply_opened_weights_later(params)
         qtbot.waitUntil(lambda: other.document.loaded_weights is None)
         for k, v in saved.items():
             np.testing.assert_array_equal(other.training.net.parameters()[k], v)

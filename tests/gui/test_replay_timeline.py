@@ -6,7 +6,8 @@ import pytest
 
 from engine import Graph, Network
 from engine.nn.trace import trace_gradients
-from gui.replay.timeline import ReplayTimeline, fmt, vector_text
+from gui.core.formatting import fmt, vector_text
+from gui.replay.timeline import ReplayTimeline
 
 SMOOTH = ("tanh", "sigmoid", "softplus", "swish", "linear")
 OUTPUTS = (("mse", "sigmoid"), ("mse", "linear"), ("mse", "tanh"), ("mse", "softmax"),

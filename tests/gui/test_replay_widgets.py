@@ -15,7 +15,8 @@ from gui.canvas.view import CanvasView
 from gui.replay.explain_panel import ExplainPanel
 from gui.replay.bar import ReplayBar
 from gui.replay.controller import ReplayController
-from gui.replay.timeline import ReplayTimeline, fmt
+from gui.core.formatting import fmt
+from gui.replay.timeline import ReplayTimeline
 from tests.gui.test_replay_timeline import example, skip_design
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples").glob("*.json"))
@@ -204,6 +205,15 @@ def test_overlay_numbers_follow_the_frame_and_take_clicks(qtbot):
 
 
 # ----- the controller ------------------------------------------------------------------------------
+def _replay(window, network_source=None) -> ReplayController:
+    """A ReplayController on ``window``'s design, its dock placed as the main window does."""
+    rc = ReplayController(window.graph, window.scene, window.view, network_source=network_source,
+                          parent=window)
+    window.addDockWidget(Qt.BottomDockWidgetArea, rc.dock)
+    rc.dock.hide()
+    return rc
+
+
 class Window(QMainWindow):
     """The parts of the main window the controller uses."""
 
@@ -222,7 +232,7 @@ def test_controller_replays_and_explains_in_a_window(qtbot):
     window.resize(1200, 700)
     window.show()
     weights = Network(graph, seed=7)                  # "trained" float32 weights to replay
-    rc = ReplayController(window, network_source=lambda: weights)
+    rc = _replay(window, network_source=lambda: weights)
     assert not rc.active and rc.overlay is None
     rc.dock.show()
     qtbot.waitUntil(lambda: rc.timeline is not None, timeout=5000)
@@ -261,7 +271,7 @@ def test_controller_without_fitting_data_uses_random_inputs(qtbot):
     graph.settings["data"] = "no_such_data"
     window = Window(graph)
     qtbot.addWidget(window)
-    rc = ReplayController(window)
+    rc = _replay(window)
     rc.activate()
     assert rc.timeline is not None and rc.data is None and "random inputs" in rc.problem
     graph.add_node("hidden", 2, id="lonely")              # incomplete design: a message, no replay

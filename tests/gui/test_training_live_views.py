@@ -7,9 +7,9 @@ import pytest
 
 from engine.data.datasets import from_settings
 from engine.nn.param_names import weight_name
-from gui.plots.boundary import diverging_lut
+from gui.canvas.thumbnail import thumbnail_range
 from gui.core import colormap
-from gui.canvas.node_item import thumbnail_range
+from gui.core.colormap import diverging_lut
 from gui.training.worker_process import THUMB, _plane
 
 from tests.gui.test_live_training import TIMEOUT, ready, wait_for_step  # noqa: F401

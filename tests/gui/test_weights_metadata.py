@@ -10,7 +10,7 @@ from safetensors.numpy import save
 from engine import Graph, GraphError
 from engine.io.weights import save_weights
 from engine.nn.param_names import weight_name
-from gui.files.export_actions import install_export_actions, load_design_with_weights
+from engine.io.design_weights import load_design_with_weights
 from gui.core.mime import PALETTE_MIME
 from gui.shell.palette import spec_from_mime_data
 
@@ -21,7 +21,6 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 @pytest.fixture
 def window(main_window, qtbot):
-    install_export_actions(main_window)
     qtbot.waitUntil(lambda: main_window.training.net is not None)
     return main_window
 
