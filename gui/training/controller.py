@@ -140,6 +140,8 @@ class TrainingController(QObject):
         if self.worker.is_running():
             self.panel.set_status("Loading the data…")
             self.worker.load_design(self.graph, keep_weights, self._base_dir())
+        elif self.panel.data_error:
+            self.panel.set_status(f"Cannot train yet: {self.panel.data_error}", error=True)
         else:
             self.panel.set_status("Ready: press Play or Step to train")
 

@@ -58,6 +58,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.graph = graph
         self._updating = False
+        self.data_error: str | None = None     # why the chosen data cannot be read, if it cannot
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_transport())
         layout.addWidget(self._build_data())
@@ -215,13 +216,15 @@ class TrainingPanel(QWidget):
 
     def _fill_targets(self, data: str, target) -> None:
         self.target_combo.clear()
+        self.data_error = None
         if data in BUILTIN_2D or data in SKLEARN:
             self.target_combo.setEnabled(False)
             return
         try:
             columns = csv_columns(HOUSE_PRICES if data == "house_prices" else data)
         except DataError as e:
-            self.set_status(str(e), error=True)
+            self.data_error = str(e)    # kept: the controller shows it instead of "Ready"
+            self.set_status(self.data_error, error=True)
             columns = []
         self.target_combo.addItems(columns)
         self.target_combo.setEnabled(bool(columns))

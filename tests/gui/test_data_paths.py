@@ -33,6 +33,9 @@ def test_opening_a_design_whose_data_is_not_a_regular_file_keeps_the_window_resp
     assert elapsed < HANG_SECONDS, f"hang guard: opening the design blocked until released after {elapsed:.0f} s"
     assert main_window.graph.settings["data"] == str(data) and main_window.graph.nodes
     panel = main_window.training.panel
+    # Said at once, and not overwritten by "Ready": the user sees why training cannot start.
+    qtbot.waitUntil(lambda: "Cannot train yet" in panel.status.text(), timeout=TIMEOUT)
+    assert MESSAGES[kind] in panel.status.text() and panel.status.styleSheet()
     panel.set_status("")
     panel.step_button.click()       # the trainer process loads the data too: it reports, not hangs
     qtbot.waitUntil(lambda: MESSAGES[kind] in panel.status.text(), timeout=TIMEOUT)
