@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.io.regular_file import NotAFileError, open_regular
+from engine.files.regular_file import NotAFileError, open_regular
 from engine.model.errors import DataError
 
 MAX_VALUES = 20_000_000      # rows × feature columns: 160 MB of float64

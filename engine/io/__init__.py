@@ -1,4 +1,1 @@
-"""Files: atomic writes, and the weight formats (npz, json, safetensors, onnx)."""
-from engine.io.atomic import atomic_write
-
-__all__ = ["atomic_write"]
+"""engine/io: the weight formats (npz, json, safetensors), the design with its weights, ONNX and PyTorch."""

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.io.atomic import atomic_write
-from engine.io.json_text import read_json_text
+from engine.files.atomic import atomic_write
+from engine.files.json_text import read_json_text
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import FORMAT, VERSION, WeightsError, check_weights, weights_from_document
 from engine.model.errors import GraphError

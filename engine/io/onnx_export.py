@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.io.atomic import atomic_write_bytes
+from engine.files.atomic import atomic_write_bytes
 from engine.io.weights import check_weights
 from engine.model.errors import ExportError, WeightsError
 from engine.model.reach import nodes_reaching_output

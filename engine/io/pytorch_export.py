@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.io.atomic import atomic_write
+from engine.files.atomic import atomic_write
 from engine.io.onnx_export import expected_shapes
 from engine.io.pytorch_code import (HELPERS, class_code, example_code, head_code, loss_code, mask_code,
                                     penalty_code, reset_body)

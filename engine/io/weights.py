@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.io.atomic import atomic_write_bytes
-from engine.io.json_text import MAX_DEPTH, depth, read_json_text
-from engine.io.regular_file import NotAFileError, read_regular_bytes
+from engine.files.atomic import atomic_write_bytes
+from engine.files.json_text import MAX_DEPTH, depth, read_json_text
+from engine.files.regular_file import NotAFileError, read_regular_bytes
 from engine.model.errors import WeightsError
 from engine.model.rules import MAX_PARAMETERS
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.io.atomic import atomic_write
-from engine.io.json_text import MAX_DEPTH, depth, read_json_text
-from engine.io.regular_file import NotAFileError, read_regular_text
+from engine.files.atomic import atomic_write
+from engine.files.json_text import MAX_DEPTH, depth, read_json_text
+from engine.files.regular_file import NotAFileError, read_regular_text
 from engine.model.errors import GraphError
 
 FORMAT = "backprop-studio-design"

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
-from engine.io.json_text import read_json_text
+from engine.files.json_text import read_json_text
 from gui.core.mime import PALETTE_MIME
 
 MIN_SCALE, MAX_SCALE = 0.02, 8.0

@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from engine import Graph, GraphError
-from engine.io.atomic import atomic_write
+from engine.files.atomic import atomic_write
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import WeightsError, check_weights, load_weights, save_weights
 from gui.files.document import APP_NAME

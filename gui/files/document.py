@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine import Graph, GraphError
 from engine.io.design_weights import load_design_with_weights
-from engine.io.json_text import read_json_text
+from engine.files.json_text import read_json_text
 
 APP_NAME = "Backprop Studio"
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
-from engine.io.atomic import atomic_write, atomic_write_bytes
+from engine.files.atomic import atomic_write, atomic_write_bytes
 from gui.files.file_commands import FileCommands, _call, with_suffix
 
 PICTURE_FILTERS = {"PNG image, 1× (*.png)": 1.0, "PNG image, 2× (*.png)": 2.0,

@@ -14,7 +14,7 @@ from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from engine.nn.activations import FORMULA
-from engine.io.json_text import read_json_text
+from engine.files.json_text import read_json_text
 from gui.shell.icons import icon
 from gui.core.mime import PALETTE_MIME
 

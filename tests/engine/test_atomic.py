@@ -2,7 +2,7 @@
 import os
 import time
 
-from engine.io.atomic import STALE_AFTER, atomic_write_bytes
+from engine.files.atomic import STALE_AFTER, atomic_write_bytes
 
 
 def _left_behind(folder, name: str, age: float):

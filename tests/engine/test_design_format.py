@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine import Graph, GraphError, Network
-from engine.io.atomic import atomic_write
+from engine.files.atomic import atomic_write
 
 ISSUE_EXAMPLE = """
 {"format": "backprop-studio-design", "version": 1, "loss": "bce",

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from engine import Graph, GraphError
-from engine.io.json_text import MAX_DEPTH, depth, read_json_text
+from engine.files.json_text import MAX_DEPTH, depth, read_json_text
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "xor_neurons.json"
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from engine import Graph, GraphError
-from engine.io import regular_file
-from engine.io.regular_file import NotAFileError, open_regular, read_regular_bytes, read_regular_text
+from engine.files import regular_file
+from engine.files.regular_file import NotAFileError, open_regular, read_regular_bytes, read_regular_text
 from engine.io.weights import WeightsError, load_weights, save_weights
 from tests.hang_guard import KINDS, MESSAGES, guarded, non_regular
 

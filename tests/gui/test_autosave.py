@@ -305,7 +305,7 @@ def test_a_save_that_fails_midway_leaves_the_previous_file_intact(main_window, t
 
     def fail(*_a, **_k):
         raise OSError(28, "No space left on device")
-    import engine.io.atomic as atomic
+    import engine.files.atomic as atomic
     with monkeypatch.context() as m:
         m.setattr(atomic.os, failing.split(".")[1], fail)
         assert not w.document.save()
