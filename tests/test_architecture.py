@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 PACKAGES = ("engine", "gui")
-EXPECTED_CONTRACTS = {"engine-qt-free", "engine-cli-on-top", "gui-layers", "replay-logic-qt-free", "engine-acyclic",
-                      "gui-acyclic"}
+EXPECTED_CONTRACTS = {"engine-qt-free", "engine-cli-on-top", "engine-layers", "engine-acyclic",
+                      "gui-layers", "replay-logic-qt-free", "gui-acyclic"}
 
 
 def contracts() -> list[dict]:
@@ -33,15 +33,7 @@ def test_the_architecture_rules_are_all_there():
     assert EXPECTED_CONTRACTS <= ids, f"contracts missing from pyproject.toml: {EXPECTED_CONTRACTS - ids}"
 
 
-# Known and open (issue 17): the engine's subpackages still import each other in cycles
-# (model -> nn for activation/loss names and param_names, model -> io for atomic files, data -> io,
-# io -> train for DEFAULT_LR) though no two modules do. Remove the mark when those arrows are gone.
-KNOWN_BROKEN = {"engine-acyclic": "engine subpackages still form cycles (model<->nn, model<->io, io->train->data->io)"}
-
-
-@pytest.mark.parametrize("contract", [
-    pytest.param(c["id"], marks=pytest.mark.xfail(reason=KNOWN_BROKEN[c["id"]], strict=True))
-    if c["id"] in KNOWN_BROKEN else c["id"] for c in contracts()])
+@pytest.mark.parametrize("contract", [c["id"] for c in contracts()])
 def test_import_contract_is_kept(contract):
     if not LINT_IMPORTS.exists():
         pytest.skip(f"import-linter is not installed in this environment ({LINT_IMPORTS})")

@@ -20,7 +20,7 @@ from engine.io.weights import check_weights
 from engine.model.errors import ExportError, WeightsError
 from engine.model.reach import nodes_reaching_output
 from engine.nn.activations import ELU_ALPHA, LEAKY_SLOPE
-from engine.nn.param_names import bias_name, weight_name
+from engine.model.param_names import bias_name, weight_name
 
 MIN_OPSET = 13  # Softmax over one axis (-1) as the engine computes it
 

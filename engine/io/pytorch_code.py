@@ -11,7 +11,7 @@ import numpy as np
 from engine.io.pytorch_names import Names, comment, safe_text
 from engine.model.reach import nodes_reaching_output
 from engine.nn.activations import ELU_ALPHA, LEAKY_SLOPE, RELU_FAMILY
-from engine.nn.param_names import weight_name
+from engine.model.param_names import weight_name
 from engine.train.optimizers import DEFAULT_LR
 
 MAX_LISTED_REMOVED = 100  # masks with more removed edges are written as rows of 0/1 characters

@@ -22,7 +22,7 @@ from engine.io.pytorch_code import (HELPERS, class_code, example_code, head_code
 from engine.io.pytorch_names import Names, class_name_for, safe_text, usable_class_name
 from engine.io.weights import check_weights, save_weights
 from engine.model.errors import ExportError, WeightsError
-from engine.nn.param_names import bias_name, weight_name
+from engine.model.param_names import bias_name, weight_name
 
 __all__ = ["export_pytorch", "pytorch_source", "class_name_for"]
 

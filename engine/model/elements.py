@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.nn.param_names import ARROW
+from engine.model.param_names import ARROW
 
 
 @dataclass(frozen=True)

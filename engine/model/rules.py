@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.model.errors import GraphError
-from engine.nn import activations, losses
-from engine.nn.param_names import ARROW, collisions, weight_name
+from engine.model import vocabulary
+from engine.model.param_names import ARROW, collisions, weight_name
 
 KINDS = ("input", "hidden", "output")
 MAX_SIZE = 1_000_000
@@ -34,9 +34,9 @@ def check_node(graph, node, replacing: str | None = None) -> None:
     if node.kind not in KINDS:
         raise GraphError(f"node {node.id!r}: unknown kind {node.kind!r} (use {', '.join(KINDS)})")
     check_size(node.size, node.id)
-    if node.activation not in activations.ACTIVATIONS:
+    if node.activation not in vocabulary.ACTIVATIONS:
         raise GraphError(f"node {node.id!r}: unknown activation {node.activation!r} "
-                         f"(use {', '.join(activations.ACTIVATIONS)})")
+                         f"(use {', '.join(vocabulary.ACTIVATIONS)})")
     if node.activation == "softmax" and node.kind != "output":
         raise GraphError(f"node {node.id!r}: softmax is only for the output node")
     if node.kind in ("input", "output"):
@@ -110,14 +110,14 @@ def checked_mask(mask, shape: tuple[int, int], src: str, dst: str) -> np.ndarray
 
 
 def check_loss_name(loss: str) -> None:
-    if loss not in losses.LOSSES:
-        raise GraphError(f"unknown loss {loss!r} (use {', '.join(losses.LOSSES)})")
+    if loss not in vocabulary.LOSSES:
+        raise GraphError(f"unknown loss {loss!r} (use {', '.join(vocabulary.LOSSES)})")
 
 
 def check_loss(graph) -> None:
     """The loss of ``graph`` fits its output activation."""
     out = graph.output_node()
-    need = losses.REQUIRED_OUTPUT.get(graph.loss)
+    need = vocabulary.REQUIRED_OUTPUT.get(graph.loss)
     if out is not None and need and out.activation != need:
         raise GraphError(f"loss {graph.loss!r} needs a {need} output, but {out.label!r} "
                          f"is {out.activation}: change one of them")

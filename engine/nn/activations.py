@@ -20,6 +20,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine.model import vocabulary
+
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
 
@@ -104,8 +106,9 @@ _ALL = (
 )
 
 BY_NAME: dict[str, Activation] = {act.name: act for act in _ALL}
-ACTIVATIONS = tuple(BY_NAME)
-HIDDEN_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a != "softmax")
+vocabulary.check_implemented("activations", vocabulary.ACTIVATIONS, BY_NAME)
+ACTIVATIONS = vocabulary.ACTIVATIONS
+HIDDEN_ACTIVATIONS = vocabulary.HIDDEN_ACTIVATIONS
 RELU_FAMILY = ("relu", "leaky_relu", "elu")
 # How each activation and its derivative read (symbols match the canvas labels).
 FORMULA = {act.name: act.formula for act in _ALL}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.nn import losses
-from engine.nn.param_names import weight_name
+from engine.model.param_names import weight_name
 
 
 class Buffers:

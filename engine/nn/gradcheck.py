@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.model.errors import GraphError
 from engine.nn import activations
-from engine.nn.param_names import connection_named, is_weight
+from engine.model.param_names import connection_named, is_weight
 
 FD_STEPS = (1e-3, 1e-4, 1e-5)   # tried in turn while a step crosses a relu-family kink
 MAX_EXAMPLES = 128              # training examples in the checked batch

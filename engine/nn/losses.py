@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine.model import vocabulary
+
 RESIDUAL_KERNEL = ("sub({y}, T, out={diff})",)
 GRADIENT_KERNEL = ("mul({diff}, INV_BATCH, out={diff})",)   # (y − t)/B, see gradient()
 CALL_PER_EXAMPLE = ("loss = float({per_example}({z}, {y}, T).mean())",)
@@ -66,9 +68,11 @@ _ALL = (
 )
 
 BY_NAME: dict[str, Loss] = {loss.name: loss for loss in _ALL}
-LOSSES = tuple(BY_NAME)
-# The output activation a fused loss requires.
-REQUIRED_OUTPUT = {loss.name: loss.fused_output for loss in _ALL if loss.fused_output}
+vocabulary.check_implemented("losses", vocabulary.LOSSES, BY_NAME)
+vocabulary.check_implemented("fused outputs", vocabulary.REQUIRED_OUTPUT.items(),
+                             ((loss.name, loss.fused_output) for loss in _ALL if loss.fused_output))
+LOSSES = vocabulary.LOSSES
+REQUIRED_OUTPUT = vocabulary.REQUIRED_OUTPUT
 FORMULA = {loss.name: loss.formula for loss in _ALL}
 
 

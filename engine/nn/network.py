@@ -18,7 +18,7 @@ from engine.model.graph import Graph, GraphError
 from engine.model.reach import nodes_reaching_output
 from engine.nn import activations
 from engine.nn.buffers import Buffers
-from engine.nn.param_names import bias_name, weight_name
+from engine.model.param_names import bias_name, weight_name
 from engine.nn.step_code import StepCode
 from engine.nn.trace import trace_network
 

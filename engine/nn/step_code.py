@@ -26,7 +26,7 @@ import numpy as np
 
 from engine.nn import activations, losses
 from engine.nn.buffers import Buffers
-from engine.nn.param_names import bias_name, weight_name
+from engine.model.param_names import bias_name, weight_name
 
 _NUMPY = {"dot": np.dot, "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
           "tanh": np.tanh, "maximum": np.maximum, "sign": np.sign, "exp": np.exp,

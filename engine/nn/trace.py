@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.nn import activations, losses
-from engine.nn.param_names import bias_name, weight_name
+from engine.model.param_names import bias_name, weight_name
 
 
 @dataclass

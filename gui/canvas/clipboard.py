@@ -17,7 +17,7 @@ from PySide6.QtCore import QMimeData, QPointF
 from PySide6.QtGui import QGuiApplication
 
 from engine import Graph, GraphError
-from engine.nn.param_names import valid_new_id
+from engine.model.param_names import valid_new_id
 
 DESIGN_MIME = "application/x-backprop-studio-design"
 PASTE_OFFSET = 40.0

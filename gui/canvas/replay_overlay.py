@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from engine.nn.param_names import bias_name, by_connection, weight_name
+from engine.model.param_names import bias_name, by_connection, weight_name
 from gui.canvas.node_item import COLUMN_W, SELECTED
 from gui.core.formatting import fmt
 

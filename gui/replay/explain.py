@@ -18,7 +18,7 @@ from engine import GraphError
 
 from engine.nn import activations, losses
 from engine.nn import gradcheck
-from engine.nn.param_names import bias_name, weight_name
+from engine.model.param_names import bias_name, weight_name
 from engine.nn.trace import trace_gradients
 
 from gui.core.formatting import fmt

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QL
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from engine import GraphError
-from engine.nn.param_names import bias_name, is_weight, weight_name
+from engine.model.param_names import bias_name, is_weight, weight_name
 
 from gui.replay.explain import explain_edge, explain_neuron, numeric_check
 from gui.core.formatting import fmt

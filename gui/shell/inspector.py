@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFor
 from engine import Graph, GraphError
 from engine.nn.activations import ACTIVATIONS, FORMULA, HIDDEN_ACTIVATIONS
 from engine.nn.losses import LOSSES
-from engine.nn.param_names import weight_name
+from engine.model.param_names import weight_name
 from gui.core.commands import push_edit
 
 MAX_SIZE = 100_000

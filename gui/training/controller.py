@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
 
 from engine import GraphError, Network, ParameterMismatch
 from engine.io.weights import check_weights
-from engine.nn.param_names import biases_by_node, by_connection, weight_name
+from engine.model.param_names import biases_by_node, by_connection, weight_name
 
 from gui.plots.boundary import DecisionBoundaryView
 from gui.plots.color_bar import ColorBar

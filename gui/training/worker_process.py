@@ -194,7 +194,7 @@ class Session:
             return self._snapshot(reset)
 
     def _snapshot(self, reset: bool) -> dict:
-        from engine.nn.param_names import is_weight, weight_name
+        from engine.model.param_names import is_weight, weight_name
         net, t = self.net, self.trainer
         params = {k: p.copy() for k, p in net.parameters().items()}
         grads = {k: g.copy() for k, g in net.gradients.items() if is_weight(k)}

@@ -18,7 +18,7 @@ from engine import Graph, Network
 from engine.model.reach import nodes_reaching_output
 from engine.nn.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, RELU_FAMILY
 from engine.nn.gradcheck import check_gradients
-from engine.nn.param_names import is_bias
+from engine.model.param_names import is_bias
 
 # (loss, output activations that fit it)
 LOSS_OUTPUTS = (("mse", ACTIVATIONS), ("bce", ("sigmoid",)), ("softmax_ce", ("softmax",)))

@@ -20,7 +20,7 @@ from engine.data.datasets import load_dataset
 from engine.io.onnx_export import export_onnx
 from engine.io.weights import load_weights, save_weights
 from engine.nn.gradcheck import slope
-from engine.nn.param_names import connection_named, is_bias
+from engine.model.param_names import connection_named, is_bias
 from engine.nn.trace import trace_gradients
 from engine.train.trainer import CHECKPOINT_EVERY, Trainer, TrainingConfig
 from tests.engine.strategies import mlp

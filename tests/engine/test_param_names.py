@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.nn.param_names import (bias_name, bias_node, by_connection, collisions, connection_named, is_bias,
+from engine.model.param_names import (bias_name, bias_node, by_connection, collisions, connection_named, is_bias,
                                 is_weight, split_weight, valid_new_id, weight_name)
 
 # Ids made of the pieces that make names hard: arrows, half arrows, the prefixes, spaces.

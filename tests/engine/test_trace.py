@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 
 from engine import Graph, Network
 from engine.train.optimizers import SGD
-from engine.nn.param_names import bias_node, connection_named, is_weight
+from engine.model.param_names import bias_node, connection_named, is_weight
 from engine.nn.trace import TraceStep, trace_gradients
 from tests.engine.strategies import network_cases, numerical_gradients
 

@@ -18,7 +18,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 
 from engine import Graph
-from engine.nn.param_names import valid_new_id
+from engine.model.param_names import valid_new_id
 from gui.canvas import CanvasScene
 from gui.canvas.clipboard import DESIGN_MIME, read_clipboard
 from gui.files.report import plain_text

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from engine import Graph, GraphError, Network
 from engine.io.weights import WeightsError, check_weights, load_weights, load_weights_design, save_weights
 from engine.nn.network import ParameterMismatch
-from engine.nn.param_names import collisions
+from engine.model.param_names import collisions
 from tests.fuzz.strategies import EXAMPLES, accepted, arrow_designs, count, fuzz_settings, metadata_texts
 from tests.fuzz.strategies_data import npz_bytes, parameter_sets, weight_files
 

@@ -7,7 +7,7 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QApplication
 
 from engine import Graph
-from engine.nn.param_names import collisions, valid_new_id
+from engine.model.param_names import collisions, valid_new_id
 from gui.canvas import CanvasScene
 from gui.canvas.clipboard import DESIGN_MIME
 

@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QTabBar
 
 from engine import Network
 from engine.data.datasets import from_settings
-from engine.nn.param_names import connection_named
+from engine.model.param_names import connection_named
 from engine.train.trainer import Trainer, TrainingConfig
 from gui.core import colormap
 

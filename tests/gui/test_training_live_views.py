@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.data.datasets import from_settings
-from engine.nn.param_names import weight_name
+from engine.model.param_names import weight_name
 from gui.canvas.thumbnail import thumbnail_range
 from gui.core import colormap
 from gui.core.colormap import diverging_lut

@@ -9,7 +9,7 @@ from safetensors.numpy import save
 
 from engine import Graph, GraphError
 from engine.io.weights import save_weights
-from engine.nn.param_names import weight_name
+from engine.model.param_names import weight_name
 from engine.io.design_weights import load_design_with_weights
 from gui.core.mime import PALETTE_MIME
 from gui.shell.palette import spec_from_mime_data
