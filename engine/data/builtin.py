@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.model.preprocessing import DERIVED
+
 RADIUS = 5.0  # TensorFlow Playground's half-width of the data area is 6; points stay inside ~5
 
 # name -> (task, class names); regression sets have no class names.
@@ -25,24 +27,15 @@ BUILTIN_INFO = {
 TARGET_NAMES = {"plane": "t = 0.5·x1 − 0.3·x2", "sine": "t = sin(x1) + 0.5·sin(x2)"}
 
 BASE_FEATURES = ("x1", "x2")
-DERIVED_FEATURES = ("x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+DERIVED_FEATURES = tuple(DERIVED)     # x1^2, x2^2, x1*x2, sin(x1), sin(x2)
 FEATURES_2D = BASE_FEATURES + DERIVED_FEATURES
-
-_FEATURE_FUNCS = {
-    "x1": lambda p: p[:, 0],
-    "x2": lambda p: p[:, 1],
-    "x1^2": lambda p: p[:, 0] ** 2,
-    "x2^2": lambda p: p[:, 1] ** 2,
-    "x1*x2": lambda p: p[:, 0] * p[:, 1],
-    "sin(x1)": lambda p: np.sin(p[:, 0]),
-    "sin(x2)": lambda p: np.sin(p[:, 1]),
-}
-
 
 def derive_features(points: np.ndarray, names) -> np.ndarray:
     """The input columns ``names`` (from FEATURES_2D) computed from raw (n, 2) points."""
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    return np.stack([_FEATURE_FUNCS[n](points) for n in names], axis=1)
+    x1, x2 = points[:, 0], points[:, 1]
+    return np.stack([{"x1": x1, "x2": x2}[n] if n in BASE_FEATURES else DERIVED[n](x1, x2)
+                     for n in names], axis=1)
 
 
 def _halves(n: int) -> tuple[int, int]:

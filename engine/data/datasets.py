@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.data.builtin import BUILTIN_2D, BUILTIN_INFO, DERIVED_FEATURES, FEATURES_2D, TARGET_NAMES
 from engine.data.builtin import derive_features, generate
+from engine.model.preprocessing import Preprocessing
 from engine.data.csv_table import csv_columns, read_csv
 from engine.model.errors import DataError
 
@@ -58,6 +59,7 @@ class Dataset:
     target_mean: float = 0.0
     target_std: float = 1.0
     skipped_columns: list[str] = field(default_factory=list)
+    preprocessing: Preprocessing | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -76,14 +78,10 @@ class Dataset:
 
     def transform(self, raw: np.ndarray) -> np.ndarray:
         """Network inputs from raw rows: (n, 2) points for 2-D sets, else rows of the feature columns."""
-        raw = np.asarray(raw, dtype=np.float64)
-        if self.is_2d():
-            if raw.ndim != 2 or raw.shape[1] != 2:
-                raise DataError(f"points must have shape (n, 2), not {raw.shape}")
-            raw = derive_features(raw, self.feature_names)
-        elif raw.ndim != 2 or raw.shape[1] != self.n_inputs:
-            raise DataError(f"rows must have shape (n, {self.n_inputs}), not {raw.shape}")
-        return (raw - self.feature_mean) / self.feature_std
+        try:
+            return self.preprocessing.apply(raw)
+        except ValueError as e:
+            raise DataError(str(e)) from None
 
     def target_to_raw(self, T: np.ndarray) -> np.ndarray:
         """Regression outputs back on the target's own scale (e.g. a price)."""
@@ -184,6 +182,10 @@ def load_dataset(spec: str, *, loss: str = "mse", target: str | int | None = Non
         t_std = float(labels[train].std()) or 1.0
         T = ((labels - t_mean) / t_std).reshape(-1, 1)
     points = src.points
+    preprocessing = Preprocessing(
+        features=["x1", "x2"] if points is not None else list(src.names), inputs=list(src.names),
+        mean=mean, std=std, task=src.task, target=src.target_name, classes=list(src.class_names),
+        target_mean=t_mean, target_std=t_std)
     return Dataset(name=src.name, task=src.task, X_train=X[train], T_train=T[train], X_val=X[val],
                    T_val=T[val], feature_names=list(src.names), class_names=list(src.class_names),
                    target_name=src.target_name,
@@ -191,7 +193,7 @@ def load_dataset(spec: str, *, loss: str = "mse", target: str | int | None = Non
                    points_val=None if points is None else points[val],
                    labels_train=labels[train], labels_val=labels[val], loss=loss,
                    feature_mean=mean, feature_std=std, target_mean=t_mean, target_std=t_std,
-                   skipped_columns=src.skipped)
+                   skipped_columns=src.skipped, preprocessing=preprocessing)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from engine.files.atomic import atomic_write
 from engine.files.json_text import MAX_DEPTH, depth, read_json_text
 from engine.files.regular_file import NotAFileError, read_regular_text
 from engine.model.errors import GraphError
+from engine.model.preprocessing import Preprocessing
 
 FORMAT = "backprop-studio-design"
 VERSION = 1
@@ -44,7 +45,8 @@ def migrate(data) -> dict:
 
 
 def parse_design(data) -> dict:
-    """The design in a file's dict: {"loss", "nodes", "connections", "settings"}, defaults filled in.
+    """The design in a file's dict: {"loss", "nodes", "connections", "settings", "preprocessing"},
+    defaults filled in (the preprocessing is a Preprocessing, or None in a design never trained).
 
     Each node is {"id", "kind", "size", "activation", "name", "position"}, each connection
     {"src", "dst", "mask"} (mask None or as written). Whether the values make a valid design
@@ -62,7 +64,11 @@ def parse_design(data) -> dict:
         raise GraphError("the design's field 'settings' must be an object")
     if depth(settings) > MAX_DEPTH:     # kept as is, and written back by recursive code
         raise GraphError(f"the design's field 'settings' nests more than {MAX_DEPTH} levels deep")
-    return {"loss": loss, "nodes": nodes, "connections": connections, "settings": settings}
+    preprocessing = data.get("preprocessing")
+    if preprocessing is not None:
+        preprocessing = Preprocessing.from_dict(preprocessing)
+    return {"loss": loss, "nodes": nodes, "connections": connections, "settings": settings,
+            "preprocessing": preprocessing}
 
 
 def _parse_node(i: int, nd) -> dict:
@@ -112,7 +118,8 @@ def _is_position(pos) -> bool:
 
 
 # ----- writing ---------------------------------------------------------------
-def design_document(loss: str, nodes: list[dict], connections: list[dict], settings: dict) -> dict:
+def design_document(loss: str, nodes: list[dict], connections: list[dict], settings: dict,
+                    preprocessing: Preprocessing | None = None) -> dict:
     """The dict of a design file, from records shaped as ``parse_design`` returns them.
 
     Defaults are left out (an input's activation, an empty name, a missing mask, empty
@@ -137,6 +144,8 @@ def design_document(loss: str, nodes: list[dict], connections: list[dict], setti
            "nodes": written, "connections": conns}
     if settings:
         out["settings"] = settings
+    if preprocessing is not None:
+        out["preprocessing"] = preprocessing.to_dict()
     return out
 
 

@@ -47,7 +47,7 @@ class GraphEvents:
 
     NAMES = ("node_added", "node_removed", "node_changed", "node_moved",
              "connection_added", "connection_removed", "mask_changed",
-             "loss_changed")
+             "loss_changed", "preprocessing_changed")
 
     def __init__(self):
         for name in self.NAMES:

@@ -17,6 +17,7 @@ from engine.model import design_format, rules
 from engine.model.elements import Connection, Node
 from engine.model.errors import GraphError
 from engine.model.events import GraphEvents
+from engine.model.preprocessing import Preprocessing
 from engine.model.queries import GraphQueries
 from engine.model.rules import KINDS, MAX_PARAMETERS, MAX_SIZE
 
@@ -27,7 +28,8 @@ class Graph(GraphQueries):
     """A directed acyclic graph of nodes and connections, with a loss.
 
     ``settings`` holds extra design-level fields (training settings) that are
-    saved with the design and otherwise left alone. The queries (lookups, counts,
+    saved with the design and otherwise left alone; ``preprocessing`` the transform
+    fitted on the data (engine.model.preprocessing), saved with it too. The queries (lookups, counts,
     topological order) come from GraphQueries.
     """
 
@@ -37,6 +39,8 @@ class Graph(GraphQueries):
         self.connections: dict[tuple[str, str], Connection] = {}
         self.loss = "mse"
         self.settings: dict = {}
+        # The fitted input and target transforms (None until trained on data); not part of undo.
+        self.preprocessing: Preprocessing | None = None
         self.set_loss(loss)
 
     # ----- checks --------------------------------------------------------
@@ -143,6 +147,15 @@ class Graph(GraphQueries):
         self.loss = loss
         self._emit("loss_changed", loss)
 
+    def set_preprocessing(self, preprocessing: Preprocessing | None) -> bool:
+        """Adopt a (re)fitted transform; False when it equals the one the design has."""
+        if preprocessing is None and self.preprocessing is None or \
+                preprocessing is not None and preprocessing.same_as(self.preprocessing):
+            return False
+        self.preprocessing = preprocessing
+        self._emit("preprocessing_changed", preprocessing)
+        return True
+
     def _emit(self, name: str, *args) -> None:
         getattr(self.events, name).emit(*args)
         self.events.changed.emit(name, *args)
@@ -205,7 +218,7 @@ class Graph(GraphQueries):
         conns = [{"src": c.src, "dst": c.dst,
                   "mask": None if c.mask is None else c.mask.astype(int).tolist()}
                  for c in self.connections.values()]
-        return design_format.design_document(self.loss, nodes, conns, self.settings)
+        return design_format.design_document(self.loss, nodes, conns, self.settings, self.preprocessing)
 
     @classmethod
     def from_dict(cls, data) -> Graph:
@@ -221,6 +234,7 @@ class Graph(GraphQueries):
         for c in design["connections"]:
             graph.connect(c["src"], c["dst"], c["mask"])
         graph.settings = design["settings"]
+        graph.preprocessing = design["preprocessing"]
         # A loss that does not fit the output yet is a design in progress, like an unconnected
         # node: it loads (the app saved it), and training says what to change.
         return graph
