@@ -12,7 +12,7 @@ from engine.io.pytorch_names import Names, comment, safe_text
 from engine.model.reach import nodes_reaching_output
 from engine.nn.activations import ELU_ALPHA, LEAKY_SLOPE, RELU_FAMILY
 from engine.model.param_names import weight_name
-from engine.train.optimizers import DEFAULT_LR
+from engine.train.config import settings_lr
 
 MAX_LISTED_REMOVED = 100  # masks with more removed edges are written as rows of 0/1 characters
 
@@ -204,8 +204,7 @@ def penalty_code(graph, names: Names, l1: float, l2: float) -> str:
 def example_code(graph, cls: str, has_penalty: bool) -> str:
     s = graph.settings if isinstance(graph.settings, dict) else {}
     n_in, n_out = graph.input_node().size, graph.output_node().size
-    lr = s.get("lr", DEFAULT_LR)
-    lr = float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0 else DEFAULT_LR
+    lr = settings_lr(s)
     opt = s.get("optimizer") if s.get("optimizer") in OPTIMIZER_CODE else "adam"
     if graph.loss == "softmax_ce":
         target = f"F.one_hot(torch.randint(0, {n_out}, (8,)), {n_out}).float()  # one class each"

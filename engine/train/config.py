@@ -21,6 +21,12 @@ def is_number(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
+def settings_lr(settings) -> float:
+    """The learning rate a design's settings give, or DEFAULT_LR where they give none usable."""
+    lr = settings.get("lr") if isinstance(settings, dict) else None
+    return float(lr) if is_number(lr) and math.isfinite(lr) and lr > 0 else DEFAULT_LR
+
+
 @dataclass
 class TrainingConfig:
     """How to train: optimiser, learning rate, batch size, epochs (None: no limit), L1/L2, seed."""

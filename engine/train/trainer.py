@@ -99,12 +99,11 @@ class Trainer:
         dt = network.dtype
         d = self.dataset
         nt = d.X_train.shape[0]
-        # Both splits in one array (the splits are views of it), so that evaluation
+        # Both splits in one array (training reads a view of it), so that evaluation
         # walks them in equal chunks of a single size: one set of network buffers.
         self._X_all = np.ascontiguousarray(np.concatenate([d.X_train, d.X_val]), dtype=dt)
         self._T_all = np.ascontiguousarray(np.concatenate([d.T_train, d.T_val]), dtype=dt)
-        self._X, self._Xv = self._X_all[:nt], self._X_all[nt:]
-        self._T, self._Tv = self._T_all[:nt], self._T_all[nt:]
+        self._X, self._T = self._X_all[:nt], self._T_all[:nt]
         n = self._X.shape[0]
         bs = min(self.config.batch_size, n)
         rest = n % bs

@@ -56,7 +56,7 @@ class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsSce
         for name in EVENTS:
             getattr(graph.events, name).connect(getattr(self, f"_on_{name}"))
         self.selectionChanged.connect(self._on_qt_selection)
-        self._on_reset()
+        self._mirror_graph()
 
     def close(self) -> None:
         """Stop following the Graph (before dropping the scene)."""
@@ -64,12 +64,8 @@ class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsSce
             getattr(self.graph.events, name).disconnect(getattr(self, f"_on_{name}"))
 
     # ----- following the Graph ----------------------------------------------
-    def _on_reset(self) -> None:
-        for item in list(self.connection_items.values()) + list(self.node_items.values()):
-            self.removeItem(item)
-        self.node_items.clear()
-        self.connection_items.clear()
-        self._edge = None
+    def _mirror_graph(self) -> None:
+        """Add an item for each node and connection the Graph already has (at construction)."""
         for node in self.graph.nodes.values():
             self._on_node_added(node)
         for conn in self.graph.connections.values():

@@ -11,8 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
-from engine.files.json_text import read_json_text
-from gui.core.mime import PALETTE_MIME
+from gui.core.mime import carries_palette_entry, payload_from_mime_data
 
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 WHEEL_STEP = 1.0015      # zoom factor per 1/8 degree of wheel rotation
@@ -147,32 +146,19 @@ class CanvasView(QGraphicsView):
         super().keyReleaseEvent(event)
 
     # ----- drops from the palette ----------------------------------------------
-    def _palette_spec(self, event) -> dict | None:
-        mime = event.mimeData()
-        if mime is None or not mime.hasFormat(PALETTE_MIME):
-            return None
-        try:
-            spec = read_json_text(bytes(mime.data(PALETTE_MIME)), "the dragged entry")
-        except ValueError:
-            return None
-        return spec if isinstance(spec, dict) else None
-
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData() is not None and event.mimeData().hasFormat(PALETTE_MIME):
+        if carries_palette_entry(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:
-        if event.mimeData() is not None and event.mimeData().hasFormat(PALETTE_MIME):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+    dragMoveEvent = dragEnterEvent
 
     def dropEvent(self, event) -> None:
-        spec = self._palette_spec(event)
+        # the scene checks the spec itself and says what is wrong with it
+        spec = payload_from_mime_data(event.mimeData())
         if spec is None:
-            if event.mimeData() is not None and event.mimeData().hasFormat(PALETTE_MIME):
+            if carries_palette_entry(event.mimeData()):
                 self.scene().message.emit("cannot add that: the dragged entry is not readable")
             event.ignore()
             return

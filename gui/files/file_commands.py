@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
 from engine import GraphError
 from gui.files.background import run_work
+from gui.files.document import app_settings
 
 WRITE_ERRORS = (OSError, ValueError, ImportError)
 
@@ -16,7 +19,6 @@ def start_dir(document) -> Path:
     path = document.path
     if path is not None:
         return Path(path).parent
-    from gui.files.document import app_settings
     last = app_settings().value("last_dir")
     return Path(last) if isinstance(last, str) and Path(last).is_dir() else Path.home()
 
@@ -52,14 +54,12 @@ class FileCommands:
     """
 
     def _ask_save(self, title: str, suffix: str, filters: list[str]) -> tuple[Path | None, str]:
-        from PySide6.QtWidgets import QFileDialog
         stem = Path(self.document.name).stem or "design"
         suggested = str(start_dir(self.document) / f"{stem}{suffix}")
         path, chosen = QFileDialog.getSaveFileName(self.dialog_parent, title, suggested, ";;".join(filters))
         return (Path(path) if path else None), chosen
 
     def _warn(self, title: str, text: str) -> None:
-        from PySide6.QtWidgets import QMessageBox
         self.show_message(" ".join(text.split()))
         QMessageBox.warning(self.dialog_parent, title, text)
 

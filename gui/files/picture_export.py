@@ -6,6 +6,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 
 from engine.files.atomic import atomic_write, atomic_write_bytes
+from gui.files import report
 from gui.files.file_commands import FileCommands, _call, with_suffix
 
 PICTURE_FILTERS = {"PNG image, 1× (*.png)": 1.0, "PNG image, 2× (*.png)": 2.0,
@@ -16,7 +17,6 @@ class PictureCommands(FileCommands):
     """The picture and report commands; each takes an optional path (tests, scripts), else asks."""
 
     def export_plots(self, path=None, done=None):
-        from gui.files import report
         metrics = self.training.metrics
 
         def write(p, g, params):
@@ -25,7 +25,6 @@ class PictureCommands(FileCommands):
                             "Wrote the loss plots to {path}", weights=False, done=done)
 
     def export_report(self, path=None, done=None):
-        from gui.files import report
 
         def write(p, g, params):
             page = report.build_report(self.graph, self.scene, self.training.metrics,
@@ -38,7 +37,6 @@ class PictureCommands(FileCommands):
     def export_picture(self, path=None, scale: float | None = None, selection: bool | None = None,
                        done=None):
         """The design or the selection as PNG (``scale`` from the chosen filter) or SVG."""
-        from gui.files import report
         if selection is None:
             selection = self._ask_selection()
             if selection is None:

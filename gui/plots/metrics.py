@@ -245,11 +245,6 @@ class MetricsPlot(QWidget):
         self.add_epoch(r["epoch"], r["step"], r.get("train_loss"), r.get("val_loss"),
                        r.get("train_metric"), r.get("val_metric"), r.get("metric_name"))
 
-    def set_steps_per_epoch(self, steps_per_epoch: float | None) -> None:
-        """How many steps make an epoch (placing per-step losses on the epoch axis early)."""
-        self.steps_per_epoch = float(steps_per_epoch) if steps_per_epoch else None
-        self._schedule()
-
     def set_metric_name(self, name: str) -> None:
         """Label of the lower plot, e.g. "accuracy" or "R²"."""
         self.metric_name = name or "metric"

@@ -14,7 +14,3 @@ def icon(name: str) -> QIcon:
     """The icon ``name`` (file stem); an empty QIcon if the file is missing."""
     path = ICON_DIR / f"{name}.svg"
     return QIcon(str(path)) if path.is_file() else QIcon()
-
-
-def icon_names() -> list[str]:
-    return sorted(p.stem for p in ICON_DIR.glob("*.svg"))

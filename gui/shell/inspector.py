@@ -52,17 +52,6 @@ def _label(text: str = "", *, title: bool = False, wrap: bool = False) -> QLabel
     return label
 
 
-def _form(page: QWidget, title: QLabel) -> QFormLayout:
-    outer = QVBoxLayout(page)
-    outer.setContentsMargins(0, 0, 0, 0)
-    outer.addWidget(title)
-    form = QFormLayout()
-    form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
-    outer.addLayout(form)
-    outer.addStretch(1)
-    return form
-
-
 class Inspector(QWidget):
     """Shows and edits the canvas selection; follows scene.selection_changed and graph events."""
 
@@ -101,14 +90,23 @@ class Inspector(QWidget):
         self.refresh()
 
     # ----- pages ----------------------------------------------------------------
-    def _add_page(self, name: str, page: QWidget) -> None:
+    def _add_page(self, name: str, title: QLabel, rows: tuple) -> None:
+        """A page of the stack: ``title`` over a form of rows, each a (label, field) pair or one widget."""
+        page = QWidget()
+        outer = QVBoxLayout(page)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(title)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        outer.addLayout(form)
+        outer.addStretch(1)
+        for row in rows:
+            form.addRow(*(row if isinstance(row, tuple) else (row,)))
         self.pages[name] = page
         self.stack.addWidget(page)
 
     def _build_summary(self):
-        page = QWidget()
         self.summary_title = _label("Design", title=True)
-        form = _form(page, self.summary_title)
         self.selection_label = _label(wrap=True)
         self.loss_combo = QComboBox()
         for loss in LOSSES:
@@ -121,16 +119,13 @@ class Inspector(QWidget):
         self.data_label = _label(wrap=True)
         self.data_label.setToolTip("The training data named in the design's settings")
         self.status_label = _label(wrap=True)
-        form.addRow(self.selection_label)
-        for row in (("Loss", self.loss_combo), ("Data", self.data_label), ("Nodes", self.nodes_label),
-                    ("Edges", self.edges_label), ("Parameters", self.params_label), ("Status", self.status_label)):
-            form.addRow(*row)
-        self._add_page("summary", page)
+        self._add_page("summary", self.summary_title, (
+            self.selection_label, ("Loss", self.loss_combo), ("Data", self.data_label),
+            ("Nodes", self.nodes_label), ("Edges", self.edges_label), ("Parameters", self.params_label),
+            ("Status", self.status_label)))
 
     def _build_node(self):
-        page = QWidget()
         self.node_title = _label("", title=True)
-        form = _form(page, self.node_title)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("(shown as the id)")
         self.name_edit.setToolTip("A name shown on the canvas instead of the id; Enter to apply")
@@ -149,29 +144,22 @@ class Inspector(QWidget):
                                                              self.activation_combo.currentData()))
         self.formula_label = _label(wrap=True)
         self.links_label = _label(wrap=True)
-        for row in (("Name", self.name_edit), ("Kind", self.kind_label), ("Size", self.size_spin),
-                    ("Activation", self.activation_combo), ("", self.formula_label), ("Links", self.links_label)):
-            form.addRow(*row)
-        self._add_page("node", page)
+        self._add_page("node", self.node_title, (
+            ("Name", self.name_edit), ("Kind", self.kind_label), ("Size", self.size_spin),
+            ("Activation", self.activation_combo), ("", self.formula_label), ("Links", self.links_label)))
 
     def _build_connection(self):
-        page = QWidget()
         self.conn_title = _label("", title=True)
-        form = _form(page, self.conn_title)
         self.shape_label, self.present_label, self.masked_label = QLabel(), QLabel(), QLabel()
         self.restore_button = QPushButton("Restore all edges")
         self.restore_button.setToolTip("Put back every removed edge of this connection (undoable)")
         self.restore_button.clicked.connect(self._restore_edges)
-        for row in (("Shape", self.shape_label), ("Edges present", self.present_label),
-                    ("Edges removed", self.masked_label)):
-            form.addRow(*row)
-        form.addRow(self.restore_button)
-        self._add_page("connection", page)
+        self._add_page("connection", self.conn_title, (
+            ("Shape", self.shape_label), ("Edges present", self.present_label),
+            ("Edges removed", self.masked_label), self.restore_button))
 
     def _build_edge(self):
-        page = QWidget()
         self.edge_title = _label("", title=True)
-        form = _form(page, self.edge_title)
         self.edge_state_label = _label(wrap=True)
         self.weight_spin = QDoubleSpinBox()
         self.weight_spin.setDecimals(6)
@@ -183,10 +171,9 @@ class Inspector(QWidget):
         self.weight_spin.valueChanged.connect(self._commit_weight)
         self.no_weights_label = _label("no weights yet: train or press Reset", wrap=True)
         self.gradient_label = QLabel()
-        for row in (("", self.edge_state_label), ("Weight", self.weight_spin),
-                    ("", self.no_weights_label), ("dL/dw", self.gradient_label)):
-            form.addRow(*row)
-        self._add_page("edge", page)
+        self._add_page("edge", self.edge_title, (
+            ("", self.edge_state_label), ("Weight", self.weight_spin),
+            ("", self.no_weights_label), ("dL/dw", self.gradient_label)))
 
     # ----- public -----------------------------------------------------------------
     def set_network(self, network) -> None:

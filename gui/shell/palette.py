@@ -1,25 +1,21 @@
 """The palette: what can be placed on the canvas, dragged or double-clicked.
 
 Each entry is a spec {"kind", "size", "activation", "label"}: the payload of the
-vendor MIME type a drag carries (gui.core.mime.PALETTE_MIME) and what the canvas's
-``add_node_at`` takes. Double-click or Enter asks for the entry at the view's
+vendor MIME type a drag carries (gui.core.mime reads and writes it) and what the
+canvas's ``add_node_at`` takes. Double-click or Enter asks for the entry at the view's
 centre through ``place_requested``.
 """
 from __future__ import annotations
 
-import json
-
-from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from engine.nn.activations import FORMULA
-from engine.files.json_text import read_json_text
 from gui.shell.icons import icon
-from gui.core.mime import PALETTE_MIME
+from gui.core.mime import palette_mime_data
 
 PRESETS = ("tanh", "relu", "sigmoid", "leaky_relu", "elu", "softplus", "swish", "linear")
-SPEC_KEYS = ("kind", "size", "activation", "label")
 _SPEC_ROLE = Qt.UserRole + 1
 
 
@@ -50,26 +46,6 @@ def palette_groups() -> list[tuple[str, list[tuple[str, str, dict, str]]]]:
                 f"A single neuron: wire neurons one by one to build any shape.\n{_activation_tip(a)}")
                for a in PRESETS]
     return [("Inputs and outputs", io_entries), ("Dense layers", dense), ("Single neurons", neurons)]
-
-
-def palette_mime_data(entry: dict) -> QMimeData:
-    """The drag payload of a palette entry: PALETTE_MIME carrying the spec as JSON."""
-    mime = QMimeData()
-    mime.setData(PALETTE_MIME, json.dumps({k: entry[k] for k in SPEC_KEYS}).encode("utf-8"))
-    return mime
-
-
-def spec_from_mime_data(mime: QMimeData) -> dict | None:
-    """The spec a drag carries, or None if it carries none (or garbage)."""
-    if mime is None or not mime.hasFormat(PALETTE_MIME):
-        return None
-    try:
-        data = read_json_text(bytes(mime.data(PALETTE_MIME)), "the dragged entry")
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or any(k not in data for k in SPEC_KEYS):
-        return None
-    return {k: data[k] for k in SPEC_KEYS}
 
 
 class _PaletteTree(QTreeWidget):

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from gui.files.document import SETTINGS_ENV
 from gui.shell.main_window import MainWindow
-from gui.core.mime import PALETTE_MIME
-from gui.shell.palette import PRESETS, Palette, palette_mime_data, spec_from_mime_data
+from gui.core.mime import PALETTE_MIME, palette_mime_data, spec_from_mime_data
+from gui.shell.palette import PRESETS, Palette
 
 
 @pytest.fixture(autouse=True)

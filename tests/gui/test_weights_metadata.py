@@ -11,8 +11,7 @@ from engine import Graph, GraphError
 from engine.io.weights import save_weights
 from engine.model.param_names import weight_name
 from engine.io.design_weights import load_design_with_weights
-from gui.core.mime import PALETTE_MIME
-from gui.shell.palette import spec_from_mime_data
+from gui.core.mime import PALETTE_MIME, spec_from_mime_data
 
 from tests.gui.test_live_training import TIMEOUT, wait_for_step
 
