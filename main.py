@@ -1,11 +1,11 @@
 """Backprop Studio: the GUI, or the command line when given a subcommand.
 
     python main.py [DESIGN.json] [--screenshot out.png]    the app
-    python main.py train|export|gradcheck ...               the command line (see --help)
+    python main.py train|export|gradcheck|predict ...       the command line (see --help)
 """
 import sys
 
-COMMANDS = ("train", "export", "gradcheck")
+COMMANDS = ("train", "export", "gradcheck", "predict")
 
 
 def main(argv: list[str]) -> int:

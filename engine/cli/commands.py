@@ -3,20 +3,24 @@
     python main.py train DESIGN.json [--data NAME|CSV] [--epochs N] ... [--export OUT] [--json]
     python main.py export DESIGN.json --weights W.npz OUT.(npz|json|safetensors|onnx|py)
     python main.py gradcheck DESIGN.json [--data xor] [--samples N] [--seed 0]
+    python main.py predict DESIGN.json --weights W DATA.csv [--out OUT.csv] [--missing drop|mean]
 
-Each subcommand lives in its own module (train_command, export_command, gradcheck).
+Each subcommand lives in its own module (train_command, export_command, gradcheck,
+predict_command).
 Data and training settings default to the design's ``settings`` and flags override
 them. Every bad input ends with one line "error: ..." on stderr and a non-zero
 exit: 2 for a usage error, 1 otherwise, 130 after Ctrl+C.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from engine.cli.export_command import cmd_export, export_parser
 from engine.cli.exporters import EXPORTERS, export, exporter_for
 from engine.cli.gradcheck import cmd_gradcheck, gradcheck_parser
 from engine.cli.options import CliError
+from engine.cli.predict_command import cmd_predict, predict_parser
 from engine.cli.train_command import DEFAULT_EPOCHS, cmd_train, train_parser
 from engine.data.datasets import DataError
 from engine.io.onnx_export import ExportError
@@ -27,12 +31,12 @@ from engine.train.trainer import ConfigError
 
 __all__ = ["main", "COMMANDS", "INPUT_ERRORS", "CliError", "EXPORTERS", "export", "exporter_for",
            "GradientCheck", "check_gradients", "DEFAULT_EPOCHS",
-           "train_parser", "export_parser", "gradcheck_parser"]
+           "train_parser", "export_parser", "gradcheck_parser", "predict_parser"]
 
 # Errors that describe bad input; anything else is a bug and keeps its traceback.
 INPUT_ERRORS = (GraphError, DataError, WeightsError, ExportError, ConfigError, OSError)
 
-COMMANDS = {"train": cmd_train, "export": cmd_export, "gradcheck": cmd_gradcheck}
+COMMANDS = {"train": cmd_train, "export": cmd_export, "gradcheck": cmd_gradcheck, "predict": cmd_predict}
 
 
 def main(argv: list[str]) -> int:
@@ -42,6 +46,10 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         return COMMANDS[argv[0]](argv[1:])
+    except BrokenPipeError:     # `predict ... | head`: the reader has all it wanted
+        # Python would complain again when it flushes stdout at exit; point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except CliError as e:
         _fail(str(e))
         return e.code

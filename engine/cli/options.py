@@ -67,6 +67,13 @@ def add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samples", type=positive_int, metavar="N", help="examples in a built-in 2-D set")
     p.add_argument("--noise", type=non_negative, metavar="X", help="noise of a built-in 2-D set (0 to 1)")
     p.add_argument("--seed", type=count, metavar="N", help="seed of the data split, weights and shuffling")
+    add_missing_option(p)
+
+
+def add_missing_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--missing", choices=datasets.MISSING_POLICIES,
+                   help="empty or NA cells: refuse them (the default), drop their rows, "
+                        "or fill them with the training mean")
 
 
 # ----- shared steps --------------------------------------------------------
@@ -82,7 +89,7 @@ def load_design_and_data(args, with_target: bool = True):
         base_dir = None
         if not with_target or getattr(args, "target", None) is None:
             settings.pop("target", None)
-    for key in ("samples", "noise", "seed") + (("target", "validation") if with_target else ()):
+    for key in ("samples", "noise", "seed", "missing") + (("target", "validation") if with_target else ()):
         if getattr(args, key, None) is not None:
             settings[key] = getattr(args, key)
     dataset = datasets.from_settings(settings, graph.loss, base_dir=base_dir)

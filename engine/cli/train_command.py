@@ -44,6 +44,9 @@ def cmd_train(argv: list[str]) -> int:
     if args.export:
         exporter_for(args.export)
     graph, settings, dataset = load_design_and_data(args)
+    if not args.json:               # --json carries them in its object
+        for note in dataset.notes:
+            print(f"note: {note}", file=sys.stderr)
     for key in ("optimizer", "lr", "batch_size", "epochs", "l1", "l2"):   # seed: set by load_design_and_data
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
@@ -68,7 +71,8 @@ def cmd_train(argv: list[str]) -> int:
               "train_loss": final["train_loss"], "val_loss": final["val_loss"],
               "metric": final["metric_name"], "train_metric": final["train_metric"],
               "val_metric": final["val_metric"], "diverged": trainer.diverged_reason,
-              "export": None}
+              "export": None, "notes": list(dataset.notes)}
+    graph.set_preprocessing(dataset.preprocessing)     # the weights and exports carry the transform
     if trainer.diverged_reason is None and args.export:
         export(graph, network.parameters(), args.export)
         result["export"] = str(args.export)

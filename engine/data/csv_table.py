@@ -1,27 +1,35 @@
-"""The user's own CSV: header detection, a target column, numeric features.
+"""The user's own CSV: header detection, a target column, numeric and text features.
 
 Rows are read with the csv module and converted a block at a time (numpy parses
-the numbers), so a large file costs its numbers in float64 and little more. A file
-over the limits (MAX_VALUES, MAX_ROW_CHARS) is refused as soon as a row crosses
-them, before the rest is read; a path that is no regular file, before it is opened.
-Every problem is a DataError naming the file, and for a bad cell its row (as
-counted in the file, 1-based, header included) and column.
+the numbers; a text column becomes a code per row, engine.data.csv_cells), so a
+large file costs its numbers in float64 and little more. A file over the limits
+(MAX_VALUES, MAX_ROW_CHARS) is refused as soon as a row crosses them, before the
+rest is read; a path that is no regular file, before it is opened. Every problem
+is a DataError naming the file, and for a bad cell its row (as counted in the
+file, 1-based, header included) and column. Missing values follow ``missing``
+(csv_cells.MISSING_POLICIES): refused, or kept as NaN (code -1 in a text column)
+for the caller to drop or fill; a row without a target is always left out then.
 """
 from __future__ import annotations
 
 import csv
 import operator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from engine.data.csv_cells import (MAX_INT_CLASSES, MAX_TEXT_CLASSES, Target, TextColumn, check_policy,
+                                   is_missing, missing_error, parse_numbers)
+from engine.data.csv_cells import is_number as _is_number
 from engine.files.regular_file import NotAFileError, open_regular
 from engine.model.errors import DataError
 
+__all__ = ["CsvTable", "read_csv", "csv_columns", "csv_records", "resolve_column",
+           "MAX_INT_CLASSES", "MAX_TEXT_CLASSES"]
+
 MAX_VALUES = 20_000_000      # rows × feature columns: 160 MB of float64
-MAX_INT_CLASSES = 20         # an integer target with at most this many values is a class label
-MAX_TEXT_CLASSES = 100       # a text target with more distinct values is refused
 MAX_ROW_CHARS = 2_000_000    # a longer record is refused before it is split into cells
 SAMPLE_ROWS = 20             # rows read to detect the header and text columns
 SAMPLE_CELLS = 1_000_000     # ...or fewer, when the rows are this wide
@@ -32,27 +40,22 @@ DELIMITERS = (",", ";", "\t")
 
 @dataclass
 class CsvTable:
-    """A CSV file read for learning: numeric features and one target column."""
+    """A CSV file read for learning: numeric features, text features and one target column."""
     path: Path
     columns: list[str]
     has_header: bool
-    feature_names: list[str]
+    feature_names: list[str]       # the numeric feature columns
     target_name: str
-    X: np.ndarray                  # (n, features) float64
+    X: np.ndarray                  # (n, numeric features) float64; NaN where missing (unless refused)
     y: np.ndarray                  # class index (int64) or the numeric target (float64)
     class_names: list[str]         # [] when the target is numeric (regression)
-    skipped: list[str] = field(default_factory=list)   # text columns left out of the features
+    skipped: list[str] = field(default_factory=list)   # columns left out of the features
+    text_columns: list[TextColumn] = field(default_factory=list)   # text features, as codes per row
+    rows_without_target: int = 0   # left out (missing: drop or mean)
 
     @property
     def task(self) -> str:
         return "classification" if self.class_names else "regression"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return np.isfinite(float(text))
-    except ValueError:
-        return False
 
 
 class _Rows:
@@ -130,8 +133,8 @@ def _read_head(rows: _Rows) -> tuple[list[tuple[int, list[str]]], bool, list[str
         raise DataError(f"{rows.path.name} is empty: it needs a row per example")
     first = head[0][1]
     sample = [r for _, r in head[1:] if len(r) == len(first)]
-    numeric_column = [bool(sample) and all(_is_number(r[j]) for r in sample if r[j].strip())
-                      and any(r[j].strip() for r in sample) for j in range(len(first))]
+    numeric_column = [bool(sample) and all(_is_number(r[j]) for r in sample if not is_missing(r[j]))
+                      and any(not is_missing(r[j]) for r in sample) for j in range(len(first))]
     has_header = any(numeric_column[j] and not _is_number(first[j]) for j in range(len(first)))
     if not has_header and not sample and not any(_is_number(c) for c in first):
         has_header = True  # a lone row of names
@@ -155,7 +158,7 @@ def csv_columns(path) -> list[str]:
         return _read_head(rows)[2]
 
 
-def _resolve_column(spec, columns: list[str], path: Path, what: str) -> int:
+def resolve_column(spec, columns: list[str], path: Path, what: str) -> int:
     n = len(columns)
     if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
         if -n <= spec < n:
@@ -176,100 +179,24 @@ def _resolve_column(spec, columns: list[str], path: Path, what: str) -> int:
     raise DataError(f'{path.name} has no column "{spec}": the columns are {shown}')
 
 
-class _Target:
-    """Accumulates the target column: numbers while they last, and its distinct texts."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.values: list[np.ndarray] = []
-        self.codes: list[np.ndarray] = []
-        self.labels: dict[str, int] = {}
-        self.first_text: tuple[int, str] | None = None
-        self.too_many = False
-
-    def add(self, cells: list[str], row_numbers: list[int], file: str) -> None:
-        texts = np.char.strip(np.array(cells, dtype=str))
-        empty = np.flatnonzero(texts == "")
-        if empty.size:
-            raise DataError(f'{file}, row {row_numbers[empty[0]]}, column "{self.name}" (the target) is empty: '
-                            "fill it in or delete the row")
-        if self.first_text is None:
-            try:
-                values = texts.astype(np.float64)
-            except ValueError:
-                i = next(i for i, t in enumerate(texts) if not _is_number(t))
-                self.first_text = (row_numbers[i], str(texts[i]))
-            else:
-                bad = np.flatnonzero(~np.isfinite(values))
-                if bad.size:
-                    i = bad[0]
-                    raise DataError(f'{file}, row {row_numbers[i]}, column "{self.name}": '
-                                    f'"{texts[i]}" is not a finite number')
-                self.values.append(values)
-        if not self.too_many:
-            uniq, inverse = np.unique(texts, return_inverse=True)
-            index = np.array([self.labels.setdefault(str(u), len(self.labels)) for u in uniq], dtype=np.int64)
-            self.codes.append(index[inverse])
-            self.too_many = len(self.labels) > MAX_TEXT_CLASSES
-
-    def finish(self, file: str) -> tuple[np.ndarray, list[str]]:
-        """(y, class names): class indices and names for classes, else the numbers and []."""
-        if self.first_text is None:
-            y = np.concatenate(self.values)
-            distinct = np.unique(y)
-            if len(distinct) <= MAX_INT_CLASSES and np.all(distinct == np.round(distinct)):
-                return np.searchsorted(distinct, y).astype(np.int64), [str(int(v)) for v in distinct]
-            return y, []
-        row, text = self.first_text
-        if self.too_many:
-            raise DataError(f'{file}, row {row}, column "{self.name}": "{text}" is not a number, and the target '
-                            f"has more than {MAX_TEXT_CLASSES} distinct values, too many to be classes: "
-                            "fix the cell or choose another target column")
-        codes = np.concatenate(self.codes)
-        counts = np.bincount(codes, minlength=len(self.labels))
-        numeric = np.array([_is_number(k) for k in self.labels])
-        if counts[numeric].sum() > counts[~numeric].sum():  # mostly numbers: the text is a typo
-            raise DataError(f'{file}, row {row}, column "{self.name}": "{text}" is not a number, but most '
-                            "of the target column is: fix the cell or delete the row")
-        names = sorted(self.labels)
-        order = np.array([names.index(k) for k in self.labels], dtype=np.int64)
-        return order[codes], names
-
-
-def _bad_cell(cells, row_numbers, names, file) -> DataError:
-    """The error for the first feature cell that float() refuses (numpy refused the block)."""
-    for r, row in enumerate(cells):
-        for j, cell in enumerate(row):
-            try:
-                float(cell)
-            except ValueError:
-                what = f'"{cell.strip()}" is not a number' if cell.strip() else "is empty"
-                return DataError(f'{file}, row {row_numbers[r]}, column "{names[j]}": {what}: '
-                                 "every feature cell must hold a number")
-    return DataError(f"{file}: a feature cell is not a number")  # numpy and float() disagree
-
-
 def _choose_features(features, t: int, columns: list[str], data_head, path: Path):
-    """(feature column indices, skipped text columns): ``features`` if given, else every
-    column besides the target that holds numbers in the sample rows."""
+    """(numeric column indices, text column indices): ``features`` if given, else every column
+    besides the target. A column is text when most of its sampled cells that are not missing
+    are not numbers."""
     if features:
-        idx = [_resolve_column(f, columns, path, "feature") for f in features]
+        idx = [resolve_column(f, columns, path, "feature") for f in features]
         if t in idx:
             raise DataError(f'column "{columns[t]}" cannot be both the target and a feature')
-        return list(dict.fromkeys(idx)), []
+        idx = list(dict.fromkeys(idx))
+    else:
+        idx = [j for j in range(len(columns)) if j != t]
     sample = [r for _, r in data_head if len(r) == len(columns)]
-    idx, skipped = [], []
-    for j in range(len(columns)):
-        if j == t:
-            continue
-        if sample and not any(_is_number(r[j]) for r in sample):
-            skipped.append(columns[j])
-        else:
-            idx.append(j)
-    if not idx:
-        raise DataError(f"{path.name}: no column besides the target holds numbers; the features "
-                        "must be numeric")
-    return idx, skipped
+    numeric, text = [], []
+    for j in idx:
+        present = [r[j] for r in sample if not is_missing(r[j])]
+        texts = sum(not _is_number(c) for c in present)
+        (text if present and 2 * texts > len(present) else numeric).append(j)
+    return numeric, text
 
 
 def _too_large(file: str, n_features: int, row: int) -> DataError:
@@ -277,27 +204,38 @@ def _too_large(file: str, n_features: int, row: int) -> DataError:
                      f"{n_features:,} feature columns, refused at row {row:,}); use fewer rows or columns")
 
 
+def _picker(idx: list[int]):
+    if not idx:
+        return lambda r: ()
+    return operator.itemgetter(*idx) if len(idx) > 1 else (lambda r, j=idx[0]: (r[j],))
+
+
 class _Blocks:
-    """Feature rows collected as text and parsed a block at a time into float64.
+    """Feature rows collected as text and parsed a block at a time.
 
     The value cap is checked as each row arrives, so a file too large is refused
     after reading at most MAX_VALUES values and one block of text.
     """
 
-    def __init__(self, idx: list[int], t: int, names: list[str], target: _Target, file: str):
-        self.pick = operator.itemgetter(*idx) if len(idx) > 1 else (lambda r, j=idx[0]: (r[j],))
-        self.t, self.names, self.target, self.file = t, names, target, file
-        self.width = len(idx)
+    def __init__(self, idx: list[int], text_idx: list[int], t: int, columns: list[str], target: Target,
+                 file: str, missing: str):
+        self.pick, self.pick_text = _picker(idx), _picker(text_idx)
+        self.t, self.names, self.target, self.file = t, [columns[j] for j in idx], target, file
+        self.text = [TextColumn(columns[j]) for j in text_idx]
+        self.refuse = missing == "refuse"
+        self.width = len(idx) + len(text_idx)
         self.block_rows = max(1, min(BLOCK_ROWS, BLOCK_CELLS // self.width))
         self.blocks: list[np.ndarray] = []
         self.n_rows = 0
-        self.cells, self.tcells, self.numbers = [], [], []
+        self.without_target = 0
+        self.cells, self.tcells, self.numbers, self.texts = [], [], [], []
 
     def add(self, number: int, record: list[str]) -> None:
         if (self.n_rows + len(self.cells) + 1) * self.width > MAX_VALUES:
             self.flush()        # a bad cell before the cap is reported first
             raise _too_large(self.file, self.width, number)
         self.cells.append(self.pick(record))
+        self.texts.append(self.pick_text(record))
         self.tcells.append(record[self.t])
         self.numbers.append(number)
         if len(self.cells) >= self.block_rows:
@@ -307,40 +245,46 @@ class _Blocks:
         cells, numbers, file = self.cells, self.numbers, self.file
         if not cells:
             return
-        try:
-            block = np.array(cells, dtype=np.float64)
-        except ValueError:
-            raise _bad_cell(cells, numbers, self.names, file) from None
-        if not np.isfinite(block).all():
-            r, j = np.argwhere(~np.isfinite(block))[0]
-            raise DataError(f'{file}, row {numbers[r]}, column "{self.names[j]}": "{cells[r][j].strip()}" '
-                            "is not a finite number: every feature cell must hold a number")
-        self.target.add(self.tcells, numbers, file)
-        self.blocks.append(block)
-        self.n_rows += len(cells)
-        self.cells, self.tcells, self.numbers = [], [], []
+        if not self.refuse:         # a row without its target teaches nothing: left out
+            keep = ~self.target.missing(self.tcells)
+            if not keep.all():
+                self.without_target += int((~keep).sum())
+                cells, numbers = [c for c, k in zip(cells, keep) if k], [n for n, k in zip(numbers, keep) if k]
+                self.texts = [c for c, k in zip(self.texts, keep) if k]
+                self.tcells = [c for c, k in zip(self.tcells, keep) if k]
+        if cells:
+            block = parse_numbers(cells, numbers, self.names, file)
+            if self.refuse and np.isnan(block).any():
+                r, j = np.argwhere(np.isnan(block))[0]
+                raise missing_error(file, numbers[r], self.names[j], cells[r][j])
+            for j, column in enumerate(self.text):
+                column.add([row[j] for row in self.texts], numbers, file, self.refuse)
+            self.target.add(self.tcells, numbers, file)
+            self.blocks.append(block)
+            self.n_rows += len(cells)
+        self.cells, self.tcells, self.numbers, self.texts = [], [], [], []
 
 
-def read_csv(path, target=None, features=None) -> CsvTable:
+def read_csv(path, target=None, features=None, missing: str = "refuse") -> CsvTable:
     """Read ``path`` for learning: ``target`` by name, "column N", 0-based index, or None (last column).
 
-    ``features`` names the feature columns to use; by default every other column
-    that holds numbers (columns of text are skipped and listed in ``skipped``).
+    ``features`` names the feature columns to use; by default every other column.
+    Columns of text are read as codes (``text_columns``), for the caller to encode.
     """
     path = Path(path)
     file = path.name
+    check_policy(missing)
     with _Rows(path) as rows:
         head, has_header, columns = _read_head(rows)
         n_cols = len(columns)
         if n_cols < 2:
             raise DataError(f"{file} has only one column: it needs at least one feature column and a "
                             "target column, separated by commas")
-        t = _resolve_column(-1 if target is None else target, columns, path, "target")
+        t = resolve_column(-1 if target is None else target, columns, path, "target")
         data_head = head[1:] if has_header else head
-        idx, skipped = _choose_features(features, t, columns, data_head, path)
-        names = [columns[j] for j in idx]
-        target_acc = _Target(columns[t])
-        blocks = _Blocks(idx, t, names, target_acc, file)
+        idx, text_idx = _choose_features(features, t, columns, data_head, path)
+        target_acc = Target(columns[t])
+        blocks = _Blocks(idx, text_idx, t, columns, target_acc, file, missing)
         for number, record in _records(data_head, rows):
             if len(record) != n_cols:
                 raise DataError(f"{file}, row {number} has {len(record)} cell{'s' * (len(record) != 1)}, "
@@ -349,10 +293,13 @@ def read_csv(path, target=None, features=None) -> CsvTable:
             blocks.add(number, record)
         blocks.flush()
     if not blocks.n_rows:
-        raise DataError(f"{file} has a header but no data rows")
+        raise DataError(f"{file} has a header but no data rows" if not blocks.without_target else
+                        f'{file}: no row has a value in the target column "{columns[t]}"')
     y, class_names = target_acc.finish(file)
-    return CsvTable(path, columns, has_header, names, columns[t], np.concatenate(blocks.blocks), y,
-                    class_names, skipped)
+    for column in blocks.text:
+        column.finish()
+    return CsvTable(path, columns, has_header, blocks.names, columns[t], np.concatenate(blocks.blocks), y,
+                    class_names, text_columns=blocks.text, rows_without_target=blocks.without_target)
 
 
 def _records(data_head, rows: _Rows):
@@ -360,3 +307,11 @@ def _records(data_head, rows: _Rows):
     yield from data_head
     for record in rows:
         yield rows.row, record
+
+
+@contextmanager
+def csv_records(path):
+    """(column names, has header, iterator of (row number, record)) of the data rows, for one pass."""
+    with _Rows(Path(path)) as rows:
+        head, has_header, columns = _read_head(rows)
+        yield columns, has_header, _records(head[1:] if has_header else head, rows)

@@ -15,12 +15,14 @@ import numpy as np
 
 from engine.data.builtin import BUILTIN_2D, BUILTIN_INFO, DERIVED_FEATURES, FEATURES_2D, TARGET_NAMES
 from engine.data.builtin import derive_features, generate
-from engine.model.preprocessing import Preprocessing
+from engine.data.csv_cells import MISSING_POLICIES, TextColumn, check_policy
+from engine.data.csv_rules import apply_rules
 from engine.data.csv_table import csv_columns, read_csv
 from engine.model.errors import DataError
+from engine.model.preprocessing import Preprocessing
 
 __all__ = ["DataError", "Dataset", "BUILTIN_2D", "SKLEARN", "DERIVED_FEATURES", "FEATURES_2D",
-           "HOUSE_PRICES", "load_dataset", "from_settings", "check_design", "csv_columns"]
+           "HOUSE_PRICES", "MISSING_POLICIES", "load_dataset", "from_settings", "check_design", "csv_columns"]
 
 SKLEARN = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 _SKLEARN_TARGET = {"iris": "species", "wine": "cultivar", "breast_cancer": "diagnosis",
@@ -28,7 +30,7 @@ _SKLEARN_TARGET = {"iris": "species", "wine": "cultivar", "breast_cancer": "diag
 HOUSE_PRICES = Path(__file__).resolve().parents[2] / "resources" / "data" / "house_prices.csv"
 MAX_SAMPLES = 1_000_000
 DEFAULTS = {"data": "circle", "target": None, "noise": 0.1, "samples": 200, "features": None,
-            "validation": 0.2, "seed": 0}
+            "validation": 0.2, "seed": 0, "missing": "refuse"}
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Dataset:
     target_std: float = 1.0
     skipped_columns: list[str] = field(default_factory=list)
     preprocessing: Preprocessing | None = None
+    notes: list[str] = field(default_factory=list)     # what was done to the data, for the user
 
     @property
     def n_inputs(self) -> int:
@@ -148,15 +151,18 @@ def _check_args(samples, noise, validation, seed) -> None:
 
 def load_dataset(spec: str, *, loss: str = "mse", target: str | int | None = None, samples: int = 200,
                  noise: float = 0.1, validation: float = 0.2, seed: int = 0,
-                 features: list[str] | None = None) -> Dataset:
+                 features: list[str] | None = None, missing: str = "refuse") -> Dataset:
     """Load ``spec``: a built-in 2-D set, a scikit-learn set, "house_prices", or a CSV path.
 
     ``samples`` and ``noise`` apply to the 2-D sets. ``features``: for 2-D sets the
     derived features added after x1 and x2 (from DERIVED_FEATURES, in the order
     given); for other data the feature columns to use, by name (default all).
     ``target`` (CSV only) is a column name, "column N" (1-based) or a 0-based index.
+    ``missing`` (CSV only): "refuse" a missing cell, "drop" its row, or fill it with the "mean".
+    A CSV's text columns are one-hot encoded or left out (engine.data.csv_rules); ``notes`` says so.
     """
     _check_args(samples, noise, validation, seed)
+    check_policy(missing)
     if not isinstance(spec, (str, Path)) or not str(spec).strip():
         raise DataError(f"data must be a name or a CSV path, not {spec!r}")
     key = str(spec).strip().lower()
@@ -169,9 +175,14 @@ def load_dataset(spec: str, *, loss: str = "mse", target: str | int | None = Non
     elif key in SKLEARN:
         src = _from_sklearn(key, features)
     else:
-        src = _from_csv(spec, key, target, features)
+        src = _from_csv(spec, key, target, features, missing)
     train, val = _split(len(src.raw), validation, rng)
-    X, mean, std = _standardise(src.raw, train)
+    rules = apply_rules(src.raw, src.names, src.text, train, val, missing)
+    train, val, names = rules.train, rules.val, rules.names
+    X, mean, std = _standardise(rules.raw, train)
+    if src.task == "classification" and len(src.class_names) < 2:
+        raise DataError(f'the target "{src.target_name}" holds one class only ({src.class_names[0]}): '
+                        "a classifier needs examples of at least two")
     if src.task == "classification":
         labels = src.y.astype(np.int64)
         T = _encode_classes(labels, len(src.class_names), loss)
@@ -183,17 +194,18 @@ def load_dataset(spec: str, *, loss: str = "mse", target: str | int | None = Non
         T = ((labels - t_mean) / t_std).reshape(-1, 1)
     points = src.points
     preprocessing = Preprocessing(
-        features=["x1", "x2"] if points is not None else list(src.names), inputs=list(src.names),
+        features=["x1", "x2"] if points is not None else list(names), inputs=list(names),
         mean=mean, std=std, task=src.task, target=src.target_name, classes=list(src.class_names),
-        target_mean=t_mean, target_std=t_std)
+        target_mean=t_mean, target_std=t_std, categories=rules.categories)
     return Dataset(name=src.name, task=src.task, X_train=X[train], T_train=T[train], X_val=X[val],
-                   T_val=T[val], feature_names=list(src.names), class_names=list(src.class_names),
+                   T_val=T[val], feature_names=list(names), class_names=list(src.class_names),
                    target_name=src.target_name,
                    points_train=None if points is None else points[train],
                    points_val=None if points is None else points[val],
                    labels_train=labels[train], labels_val=labels[val], loss=loss,
                    feature_mean=mean, feature_std=std, target_mean=t_mean, target_std=t_std,
-                   skipped_columns=src.skipped, preprocessing=preprocessing)
+                   skipped_columns=src.skipped + rules.dropped, preprocessing=preprocessing,
+                   notes=src.notes + rules.notes)
 
 
 @dataclass
@@ -208,6 +220,8 @@ class _Source:
     name: str
     points: np.ndarray | None = None
     skipped: list[str] = field(default_factory=list)
+    text: list[TextColumn] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _from_builtin(key: str, features, samples: int, noise: float, rng: np.random.Generator) -> _Source:
@@ -230,19 +244,25 @@ def _from_sklearn(key: str, features) -> _Source:
                    _SKLEARN_TARGET[key], key)
 
 
-def _from_csv(spec, key: str, target, features) -> _Source:
+def _from_csv(spec, key: str, target, features, missing: str) -> _Source:
     path = HOUSE_PRICES if key in ("house_prices", "house_prices.csv") else Path(spec).expanduser()
     if not path.exists() and path.suffix.lower() != ".csv":
         raise DataError(f'unknown data "{spec}": use one of {", ".join(BUILTIN_2D + SKLEARN)}, '
                         "house_prices, or the path of a CSV file")
-    table = read_csv(path, target=target, features=features)
+    table = read_csv(path, target=target, features=features, missing=missing)
+    notes = [] if target is not None else \
+        [f'target: the last column, "{table.target_name}"; choose another with --target']
+    if table.rows_without_target:
+        n = table.rows_without_target
+        notes.append(f"{n} row{'s' * (n != 1)} without a target value dropped"
+                     + (" (a target is never filled in)" if missing == "mean" else ""))
     return _Source(table.X, table.y, table.feature_names, table.class_names, table.task,
-                   table.target_name, path.stem, skipped=table.skipped)
+                   table.target_name, path.stem, skipped=table.skipped, text=table.text_columns, notes=notes)
 
 
 def from_settings(settings: dict, loss: str, base_dir=None) -> Dataset:
     """Load the data a design's settings describe (keys data, target, noise, samples, features,
-    validation, seed; defaults when absent). A relative CSV path is taken from ``base_dir``
+    validation, seed, missing; defaults when absent). A relative CSV path is taken from ``base_dir``
     (the design file's folder) when given."""
     s = {k: v if settings.get(k) is None else settings[k] for k, v in DEFAULTS.items()}
     data = s["data"]
@@ -258,7 +278,8 @@ def from_settings(settings: dict, loss: str, base_dir=None) -> Dataset:
     if features is not None and (not isinstance(features, list) or not all(isinstance(f, str) for f in features)):
         raise DataError(f"the setting 'features' must be a list of feature names, not {features!r}")
     return load_dataset(data, loss=loss, target=None if fixed else s["target"], samples=s["samples"],
-                        noise=s["noise"], validation=s["validation"], seed=s["seed"], features=features)
+                        noise=s["noise"], validation=s["validation"], seed=s["seed"], features=features,
+                        missing=s["missing"])
 
 
 def expected_outputs(dataset: Dataset, loss: str) -> int:

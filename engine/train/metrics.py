@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-METRIC_NAMES = ("accuracy", "r2")
-
 
 class Accuracy:
     """The share of examples whose predicted class is the target's.

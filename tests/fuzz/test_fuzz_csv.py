@@ -50,7 +50,8 @@ def _columns(path):
 def assert_table(table) -> None:
     n = len(table.X)
     assert table.X.dtype == np.float64 and table.X.ndim == 2 and n >= 1
-    assert np.isfinite(table.X).all() and table.X.shape[1] == len(table.feature_names) >= 1
+    assert np.isfinite(table.X).all() and table.X.shape[1] == len(table.feature_names)
+    assert len(table.feature_names) + len(table.text_columns) >= 1
     assert table.y.shape == (n,) and np.isfinite(table.y).all()
     if table.class_names:
         assert table.y.dtype == np.int64 and 0 <= table.y.min() and table.y.max() < len(table.class_names)
@@ -126,7 +127,7 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "rows": len(ds.X_tr
 """
 
 
-def test_a_50_mb_csv_loads_in_seconds_without_blowing_up_memory(tmp_path):
+def test_a_50_mb_csv_loads_without_blowing_up_memory(tmp_path):
     rng = np.random.default_rng(0)
     block = rng.normal(size=(10_000, 8))
     labels = rng.integers(0, 3, size=10_000)
@@ -149,8 +150,7 @@ def test_a_50_mb_csv_loads_in_seconds_without_blowing_up_memory(tmp_path):
           f"peak memory +{info['grew_mb']:.0f} MB (in all {time.perf_counter() - started:.1f} s)")
     assert info["features"] == 8 and info["classes"] == 3 and info["rows"] > 500_000
     # The values are 8 × rows float64 (~42 MB); the loader should need a small multiple of that.
-    assert info["grew_mb"] < 400
-    assert info["seconds"] < 30
+    assert info["grew_mb"] < 400      # how fast: bench/, not asserted; timeout= is a hang guard
 
 
 REFUSE_SCRIPT = PEAK + """
@@ -191,8 +191,8 @@ def test_a_wide_csv_over_the_cap_is_refused_in_bounded_memory(tmp_path):
 
 # ----- regressions and documented behaviour ----------------------------------------------------
 @pytest.mark.parametrize("text, message", [
-    ("a,b\n1,nan\n2,3\n", 'row 2, column "b": "nan" is not a finite number'),
-    ("a,b\nnan,1\n2,3\n", 'row 2, column "a": "nan" is not a finite number: every feature cell'),
+    ("a,b\n1,nan\n2,3\n", 'row 2, column "b" \\(the target\\): "nan" is a missing value'),
+    ("a,b\nnan,1\n2,3\n", 'row 2, column "a": "nan" is a missing value: fill it in'),
     ("a,b\n1," + "1" * 200_000 + "\n", "not readable as CSV"),
     ("\ufeffa,b\n", "has a header but no data rows"),
     ("a\n1\n2\n", "only one column"),
