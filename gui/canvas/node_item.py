@@ -17,7 +17,10 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from engine import Node
 
+from engine.model.preprocessing import Preprocessing
 from gui.canvas.thumbnail import neuron_thumbnail, thumbnail_range
+from gui.canvas.transform_badge import (TransformBadge, input_line, input_tooltip, output_tooltip,
+                                        shows_badge)
 from gui.core import colormap
 
 NEURON_R = 9.0
@@ -78,6 +81,8 @@ class NodeItem(QGraphicsItem):
         self._hover_port: str | None = None
         self._hover = False
         self._target = False
+        self._preprocessing: Preprocessing | None = None
+        self._badge: TransformBadge | None = None
         self.node = node
         self._font = QFont()
         self._font.setPointSizeF(8.5)
@@ -122,9 +127,51 @@ class NodeItem(QGraphicsItem):
         for port in ("in", "out"):
             if self.has_port(port):
                 self._shape.addEllipse(self.port_offset(port), PORT_R + 3, PORT_R + 3)
-        self.setToolTip(f"{node.label}: {node.kind}, {node.size} neuron"
-                        f"{'s' if node.size != 1 else ''}"
-                        + ("" if node.kind == "input" else f", {node.activation}"))
+        self._apply_transform()
+
+    # ----- the fitted transform ----------------------------------------------------
+    def set_preprocessing(self, preprocessing: Preprocessing | None) -> None:
+        """Show the design's fitted transform: a badge on the input (and a regression's output)."""
+        self._preprocessing = preprocessing
+        self._apply_transform()
+        self.update()
+
+    def transform_badge(self) -> TransformBadge | None:
+        """The "μσ" badge, while the node shows one."""
+        return self._badge
+
+    def _apply_transform(self) -> None:
+        node, p = self.node, self._preprocessing
+        tip = (f"{node.label}: {node.kind}, {node.size} neuron{'s' if node.size != 1 else ''}"
+               + ("" if node.kind == "input" else f", {node.activation}"))
+        extra = None
+        if p is not None and node.kind in ("input", "output"):
+            extra = input_tooltip(p) if node.kind == "input" else output_tooltip(p)
+        self.setToolTip(tip + (f"\n{extra}" if extra else ""))
+        if not shows_badge(node.kind, p):
+            if self._badge is not None:
+                self._badge.setParentItem(None)
+                if self._badge.scene() is not None:
+                    self._badge.scene().removeItem(self._badge)
+                self._badge = None
+            return
+        if self._badge is None:
+            self._badge = TransformBadge(self)
+        self._badge.setToolTip(extra)
+        self._badge.setPos(0.0, self._header_rect.top() - self._badge.height() - 3)
+
+    def _neuron_transform(self, k: int) -> str:
+        """A neuron's line of the transform: its input's mean and deviation, or the target's scale."""
+        p = self._preprocessing
+        if p is None:
+            return ""
+        if self.node.kind == "input" and k < len(p.inputs):
+            return "\n" + input_line(p, k)
+        if self.node.kind == "output" and p.task == "regression":
+            return "\n" + output_tooltip(p)
+        if self.node.kind == "output" and k < len(p.classes) and len(p.classes) == self.node.size:
+            return f"\nclass {p.classes[k]}"
+        return ""
 
     def difference(self, node: Node) -> str | None:
         """None if this item shows ``node`` exactly (data, position, neurons), else how not."""
@@ -218,6 +265,9 @@ class NodeItem(QGraphicsItem):
             self._target = on
             self.update()
 
+    def is_target(self) -> bool:
+        return self._target
+
     # ----- painting ----------------------------------------------------------------
     def paint(self, painter: QPainter, option, widget=None) -> None:
         painter.setRenderHint(QPainter.Antialiasing, True)
@@ -289,9 +339,9 @@ class NodeItem(QGraphicsItem):
             self.setToolTip("drag to another node to connect" if port == "out"
                             else f"input of {self.node.label}")
         elif k is not None and self._values is not None:
-            self.setToolTip(f"{self.node.label}[{k}] = {self._values[k]:.4g}")
+            self.setToolTip(f"{self.node.label}[{k}] = {self._values[k]:.4g}" + self._neuron_transform(k))
         elif k is not None:
-            self.setToolTip(f"{self.node.label}[{k}]")
+            self.setToolTip(f"{self.node.label}[{k}]" + self._neuron_transform(k))
 
     def hoverLeaveEvent(self, event) -> None:
         self._hover = False

@@ -112,6 +112,7 @@ class Document(QObject):
         if self.graph.nodes:
             self.graph.restore(Graph(self.graph.loss).snapshot())
         self.graph.restore(design.snapshot())
+        self.graph.set_preprocessing(design.preprocessing)    # not part of undo snapshots
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self.set_path(path, name)

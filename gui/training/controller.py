@@ -16,12 +16,14 @@ from engine import GraphError, Network, ParameterMismatch
 from engine.io.weights import check_weights
 from engine.model.param_names import biases_by_node, by_connection, weight_name
 
+from gui.canvas.transform_badge import TransformFollower
 from gui.plots.boundary import DecisionBoundaryView
 from gui.plots.color_bar import ColorBar
 from gui.plots.gradient_flow import GradientFlowPlot
 from gui.plots.gradient_matrix import GradientMatrixView
 from gui.plots.metrics import MetricsPlot
 from gui.training.panel import TrainingPanel
+from gui.training.transform_notes import adopt_transform
 from gui.training.worker import TrainingWorker
 
 STRUCTURAL = {"node_added", "node_removed", "node_changed", "connection_added",
@@ -60,6 +62,7 @@ class TrainingController(QObject):
         self.color_bar = ColorBar(view)
         self.color_bar.hide()
         self.docks = self._make_docks(parent)
+        self.transform = TransformFollower(graph, scene)
 
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
@@ -218,6 +221,7 @@ class TrainingController(QObject):
     def detach(self) -> None:
         """Stop following the Graph, which may outlive this controller."""
         self.graph.events.changed.disconnect(self._on_graph_changed)
+        self.transform.detach()
 
     def shutdown(self) -> None:
         self.detach()
@@ -254,14 +258,26 @@ class TrainingController(QObject):
         self.info = info
         metric = "accuracy" if info["task"] == "classification" else "R²"
         self.metrics.set_metric_name(metric)
-        self.panel.set_status(f"{info['name']}: {info['train_size']} training and "
-                              f"{info['val_size']} validation examples, {info['n_inputs']} inputs")
+        status = (f"{info['name']}: {info['train_size']} training and "
+                  f"{info['val_size']} validation examples, {info['n_inputs']} inputs")
+        refitted = self._adopt_transform(info)
+        self.panel.set_status(f"{status}\n{refitted}" if refitted else status)
         self.docks["Decision boundary"].setVisible(info["is_2d"])
         if info["is_2d"]:
             self.boundary.set_points(info["points_train"], info["labels_train"],
                                      info["points_val"], info["labels_val"], info["task"])
         conns = self.graph.connections.values()
         self.flow.set_connections([c.key for c in conns], {c.key: f"{c.src} → {c.dst}" for c in conns})
+
+    def _adopt_transform(self, info: dict) -> str | None:
+        """Make the data's fitted transform the design's; the sentence to show if it was refitted."""
+        adopted = adopt_transform(self.graph, info)
+        self.panel.set_data_notes(adopted.notes)
+        if adopted.changed:
+            self.document.mark_modified()     # saved with the design; not an undo step
+        if adopted.refitted:
+            self.show_message(adopted.refitted, ERROR_MESSAGE_MS)
+        return adopted.refitted
 
     def _on_snapshot(self, snap: dict) -> None:
         self.latest = snap
@@ -357,3 +373,4 @@ class TrainingController(QObject):
         if event.type() == QEvent.Type.Resize and obj is self.view:
             self._place_color_bar()
         return False
+

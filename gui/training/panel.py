@@ -26,6 +26,10 @@ DATA_LABELS = {"circle": "Circle", "xor": "XOR", "gaussians": "Two gaussians", "
                "iris": "Iris", "wine": "Wine", "breast_cancer": "Breast cancer", "digits": "Digits 8×8",
                "diabetes": "Diabetes (regression)", "house_prices": "House prices (regression)"}
 OPEN_CSV = "__open_csv__"
+MISSING = (("Refuse", "refuse", "Stop with the row and column of the first empty cell (the default)"),
+           ("Drop rows", "drop", "Leave out every row with an empty cell (the notes say how many)"),
+           ("Fill with training mean", "mean",
+            "Fill an empty cell with its column's mean over the training split"))
 
 
 def _finite(value, default: float) -> float:
@@ -119,6 +123,14 @@ class TrainingPanel(QWidget):
         self.target_combo.setToolTip("The CSV column the network predicts")
         self.target_combo.activated.connect(self._on_target)
         form.addRow("Target", self.target_combo)
+        self.missing_combo = QComboBox()
+        for text, value, _tip in MISSING:
+            self.missing_combo.addItem(text, value)
+        self.missing_combo.setToolTip(
+            "Empty cells in CSV data (choose before opening a CSV with gaps):\n"
+            + "\n".join(f"{text}: {tip}" for text, _value, tip in MISSING))
+        self.missing_combo.activated.connect(self._on_missing)
+        form.addRow("Missing values", self.missing_combo)
         self.noise = self._dspin(0.0, 2.0, 0.05, 2, "Noise added to the 2-D points")
         self.samples = self._spin(10, 100_000, "Number of 2-D points generated")
         self.validation = self._dspin(0.0, 0.9, 0.05, 2, "Share of the data held out for validation")
@@ -139,6 +151,11 @@ class TrainingPanel(QWidget):
             self.feature_boxes[name] = cb
         form.addRow("Features", feats)
         self._two_d_rows = [self.noise, self.samples, feats]
+        self.data_notes = QLabel("")
+        self.data_notes.setWordWrap(True)
+        self.data_notes.setToolTip("What was done to the data before the network sees it")
+        form.addRow(self.data_notes)
+        self.data_notes.setVisible(False)
         return box
 
     def _build_training(self) -> QWidget:
@@ -193,6 +210,8 @@ class TrainingPanel(QWidget):
                 i = self.data_combo.findData(data)
             self.data_combo.setCurrentIndex(i)
             self._fill_targets(data, s.get("target"))
+            i = self.missing_combo.findData(s.get("missing", "refuse"))
+            self.missing_combo.setCurrentIndex(max(i, 0))
             # Each widget on its own: a hand-edited setting of the wrong type or size shows the
             # default (the training itself reports it) and leaves the other widgets right.
             for widget, key, default in ((self.noise, "noise", 0.1), (self.samples, "samples", 200),
@@ -262,9 +281,11 @@ class TrainingPanel(QWidget):
         try:
             columns = csv_columns(path)
             target = columns[-1] if columns else None
-            load_dataset(str(path), loss=self.graph.loss, target=target)
+            load_dataset(str(path), loss=self.graph.loss, target=target,
+                         missing=self.graph.settings.get("missing", "refuse"))
         except DataError as e:
-            self.set_status(str(e), error=True)
+            hint = ' (in this window: "Missing values" above)' if "--missing" in str(e) else ""
+            self.set_status(f"{e}{hint}", error=True)
             self.load_settings()
             return
         finally:
@@ -277,6 +298,12 @@ class TrainingPanel(QWidget):
     def _on_target(self, _index=None) -> None:
         self._write(target=self.target_combo.currentText())
         self.data_changed.emit()
+
+    def _on_missing(self, _index=None) -> None:
+        value = self.missing_combo.currentData()
+        if value != self.graph.settings.get("missing", "refuse"):
+            self._write(missing=value)
+            self.data_changed.emit()
 
     def _on_data_field(self, *_):
         if self._updating:
@@ -327,6 +354,11 @@ class TrainingPanel(QWidget):
         if epochs:
             self.progress.setMaximum(epochs)
             self.progress.setValue(min(epoch, epochs))
+
+    def set_data_notes(self, lines: list[str]) -> None:
+        """What was done to the data: the fitted transform, dropped or encoded columns, missing cells."""
+        self.data_notes.setText("\n".join(lines))
+        self.data_notes.setVisible(bool(lines))
 
     def set_status(self, text: str, error: bool = False) -> None:
         self.status.setText(text)

@@ -111,6 +111,11 @@ class TrainingWorker(QObject):
     def is_running(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
+    @property
+    def poll_interval(self) -> int:
+        """Milliseconds between two polls of the replies: longer while snapshots are slow to handle."""
+        return self._timer.interval()
+
     def _send(self, *message) -> None:
         """Send a command; only a design starts the process (nothing else means anything before one)."""
         if message[0] == "design":
@@ -149,9 +154,6 @@ class TrainingWorker(QObject):
 
     def set_parameters(self, values: dict):
         self._send("set_parameters", {k: v.copy() for k, v in values.items()})
-
-    def request_snapshot(self):
-        self._send("snapshot")
 
     def _set_state(self, state: str) -> None:
         if state != self.state:

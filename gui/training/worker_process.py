@@ -8,7 +8,7 @@ therefore never trains and never waits (ARCHITECTURE.md: a process, not a thread
 
 Commands: ("design", design_dict, keep_weights, base_dir), ("play",), ("pause",), ("step",),
 ("reset",), ("set_lr", lr), ("set_weight", name, index, value),
-("set_parameters", values), ("snapshot",), ("quit",).
+("set_parameters", values), ("quit",).
 Replies: ("ready", info), ("snapshot", dict), ("diverged", reason), ("finished",),
 ("error", message).
 """
@@ -26,13 +26,15 @@ THUMB = 32          # hidden-neuron thumbnail resolution
 MAX_THUMBS = 32     # thumbnails for hidden nodes the canvas draws neuron by neuron
 THUMB_BUDGET = 256  # thumbnails per snapshot in all (a chain of 1,000 neurons: the first 256);
                     # each costs the GUI ~60 µs to paint into an image, 30 times a second
-DATA_KEYS = ("data", "target", "noise", "samples", "features", "validation", "seed")
+DATA_KEYS = ("data", "target", "noise", "samples", "features", "validation", "seed", "missing")
 
 
 def _dataset_info(ds) -> dict:
     info = {"name": ds.name, "task": ds.task, "n_inputs": ds.n_inputs, "n_outputs": ds.n_outputs,
             "train_size": len(ds.X_train), "val_size": len(ds.X_val),
-            "class_names": list(ds.class_names), "is_2d": ds.is_2d()}
+            "class_names": list(ds.class_names), "is_2d": ds.is_2d(),
+            "preprocessing": ds.preprocessing.to_dict() if ds.preprocessing is not None else None,
+            "notes": list(ds.notes)}
     if ds.is_2d():
         info.update(points_train=ds.points_train, labels_train=ds.labels_train,
                     points_val=ds.points_val, labels_val=ds.labels_val,

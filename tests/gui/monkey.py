@@ -34,6 +34,7 @@ WEIGHTS = {"place": 12, "connect": 14, "mask": 5, "unmask": 2, "resize": 5, "act
 def state(graph) -> str:
     """The design as canonical text: equal texts, equal designs (positions and masks included)."""
     d = graph.to_dict()
+    d.pop("preprocessing", None)    # fitted by the trainer when its data loads: not an undo step
     d["nodes"] = sorted(d["nodes"], key=lambda n: n["id"])
     d["connections"] = sorted(d["connections"], key=lambda c: (c["src"], c["dst"]))
     return json.dumps(d, sort_keys=True)
