@@ -28,3 +28,12 @@ def vector_text(values, limit: int = MAX_CAPTION_VALUES) -> str:
         return fmt(flat[0])
     shown = ", ".join(fmt(v) for v in flat[:limit])
     return f"({shown}{', …' if flat.size > limit else ''})"
+
+
+def fmt_units(value) -> str:
+    """A value in its own units (a price, an area): whole with thousands separators from
+    10,000 (326,000), otherwise as ``fmt``."""
+    v = float(value)
+    if np.isfinite(v) and 1e4 <= abs(v) < 1e15:
+        return f"{v:,.0f}".replace("-", "−")
+    return fmt(v)

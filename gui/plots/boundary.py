@@ -3,13 +3,15 @@
 Binary classification uses TensorFlow Playground's diverging colours (orange for
 class 0, blue for class 1, pale at 0.5 where the boundary lies), lightened so
 the points stay visible on top; regression uses viridis on the targets' range.
-Training points are filled, validation points outlined. The canvas draws one
+Training points are filled, validation points outlined; ``set_highlight`` rings one
+point (the example the replay traces). The canvas draws one
 hidden neuron's output over the plane with ``gui.canvas.thumbnail.neuron_thumbnail``.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -21,6 +23,7 @@ from gui.plots.parts import AXIS_COLOR, style_plot
 TASKS = ("classification", "regression")
 LIGHTEN = 0.45          # share of white mixed into the heat map under the points
 POINT_SIZE = 7
+HIGHLIGHT_SIZE = 20
 
 
 def _colormap(lut: np.ndarray) -> pg.ColorMap:
@@ -102,6 +105,10 @@ class DecisionBoundaryView(QWidget):
         self.val_scatter = pg.ScatterPlotItem(size=POINT_SIZE, pxMode=True)
         self.plot.addItem(self.train_scatter)
         self.plot.addItem(self.val_scatter)
+        self.highlight_ring = pg.ScatterPlotItem(pxMode=True, brush=None)
+        self.highlight_ring.setZValue(10)
+        self.plot.addItem(self.highlight_ring, ignoreBounds=True)
+        self._highlight: tuple[float, float] | None = None
         self.color_bar = pg.ColorBarItem(values=(0.0, 1.0), width=14, interactive=False,
                                          colorMapMenu=False)
         self.color_bar.setImageItem(self.image, insert_in=self.plot)
@@ -174,7 +181,26 @@ class DecisionBoundaryView(QWidget):
         self.image.clear()
         self.train_scatter.clear()
         self.val_scatter.clear()
+        self.set_highlight(None)
         self.values = self.extent = self._targets = None
+
+    def set_highlight(self, point) -> None:
+        """Ring the point (x1, x2) on the plane, or take the ring away (None)."""
+        self._highlight = None if point is None else tuple(float(v) for v in point)
+        if not shiboken6.isValid(self.highlight_ring):
+            return   # the window is being taken down: the replay stops after the plot is gone
+        if point is None:
+            self.highlight_ring.clear()
+            return
+        x, y = self._highlight
+        # A wide white ring under a dark one: visible on either colour of the map.
+        self.highlight_ring.setData(
+            pos=[(x, y), (x, y)], size=HIGHLIGHT_SIZE, brush=None,
+            pen=[pg.mkPen(255, 255, 255, 230, width=5), pg.mkPen(20, 20, 20, 255, width=2)])
+
+    def highlight(self) -> tuple[float, float] | None:
+        """The ringed point, or None."""
+        return self._highlight
 
     def point_counts(self) -> tuple[int, int]:
         """(training points, validation points) on the plane."""

@@ -35,14 +35,21 @@ class ReplayBar(QWidget):
 
         self._build_example_row()
         self._build_playback_row()
+        self.values_label = QLabel()   # the example, raw and as the network sees it
+        self.values_label.setWordWrap(True)
+        self.values_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.values_label.setStyleSheet("color: #555")
+        self.values_label.hide()
         self.caption = QLabel("Pick an example and press Play.")
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._examples_layout)
+        layout.addWidget(self.values_label)
         layout.addLayout(self._controls_layout)
         layout.addWidget(self.caption)
+        layout.addStretch(1)   # the rows stay together at the top of a tall dock
         self.set_is_2d(False)
         self._speed_changed(self.speed_slider.value())
         self._refresh()
@@ -146,6 +153,12 @@ class ReplayBar(QWidget):
     def set_is_2d(self, is_2d: bool) -> None:
         for w in self._point_widgets:
             w.setVisible(bool(is_2d))
+
+    def set_example_values(self, text: str, tip: str = "") -> None:
+        """One line on the current example (raw values → what the network sees); "" hides it."""
+        self.values_label.setText(text)
+        self.values_label.setToolTip(tip)
+        self.values_label.setVisible(bool(text))
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)

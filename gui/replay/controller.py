@@ -6,7 +6,9 @@ its ``dock``. Optional: ``document`` (its ``path`` finds a CSV next to the desig
 ``training`` (a TrainingController: its ``net`` gives the current weights, it is paused
 while the replay shows, and its edge colours come back afterwards). The replay works on
 a float64 copy of the weights, so that the numerical check is exact and training can go
-on changing its own. Nothing is computed until the Replay dock is shown.
+on changing its own. ``boundary`` (a DecisionBoundaryView), when given, rings the traced
+example's raw point while the replay runs on 2-D data. Nothing is computed until the
+Replay dock is shown.
 """
 from __future__ import annotations
 
@@ -15,8 +17,11 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QSplitter, QWidget
 
 from engine import GraphError, Network, ParameterMismatch
+from engine.train.config import settings_lr
 
 from gui.canvas.replay_overlay import ReplayOverlay
+from gui.core.formatting import fmt
+from gui.replay.example import ReplayExample, summary
 from gui.replay.explain_panel import ExplainPanel
 from gui.replay.bar import ReplayBar
 from gui.replay.timeline import ReplayTimeline
@@ -29,9 +34,10 @@ class ReplayController(QObject):
     """Owns the Replay dock (``dock``, ``bar``, ``panel``) and, while shown, ``overlay``."""
 
     def __init__(self, graph, scene, view, *, document=None, training=None, network_source=None,
-                 parent: QWidget | None = None):
+                 boundary=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.graph, self.scene, self.view = graph, scene, view
+        self.boundary = boundary
         self.document, self.training = document, training
         self.network_source = network_source or self._training_net
         self.bar = ReplayBar()
@@ -59,6 +65,7 @@ class ReplayController(QObject):
         self._fallback = None
         self.X = self.T = None
         self.steps = self.timeline = None
+        self.example: ReplayExample | None = None   # what the traced example stands for
         self._clicked: tuple[str, int] | None = None
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -104,6 +111,7 @@ class ReplayController(QObject):
             self.overlay.clear()
             self.overlay.detach()
             self.overlay = None
+        self._set_highlight(None)
         if self.training is not None:
             self.training.repaint_edges()
 
@@ -121,22 +129,25 @@ class ReplayController(QObject):
             return
         self._load_data()
         k = self.bar.current_example()
-        if self.data is not None:
-            X, T = self.data.X_train[k:k + 1], self.data.T_train[k:k + 1]
-        else:
-            X, T = self._fallback[0][k:k + 1], self._fallback[1][k:k + 1]
-        self.trace(X, T)
+        X, T = (self.data.X_train, self.data.T_train) if self.data is not None else self._fallback
+        self.trace(X[k:k + 1], T[k:k + 1], self._example(k))
 
-    def trace(self, X, T) -> None:
-        """Replay the pass of the batch (X, T) (usually one example)."""
+    def trace(self, X, T, example: ReplayExample | None = None) -> None:
+        """Replay the pass of the batch (X, T) (usually one example); ``example`` says what its
+        first row stands for (by default: the design's transform read backwards)."""
         try:
-            self.steps = self.net.trace(X, T, lr=self._lr())
+            self.steps = self.net.trace(X, T, lr=settings_lr(self.graph.settings))
         except GraphError as e:
             self._show_problem(f"Cannot replay: {e}")
             return
         self.X, self.T = np.asarray(X, dtype=np.float64), np.asarray(T, dtype=np.float64)
+        if example is None:
+            example = ReplayExample(self.X[0], self.T[0], self._preprocessing(), random=self.data is None)
+        self.example = example
+        self.bar.set_example_values(*summary(example))
+        self._set_highlight(example.point)
         self.timeline = ReplayTimeline(self.steps, self.graph)
-        self.panel.set_trace(self.steps, self.net, self.X, self.T)
+        self.panel.set_trace(self.steps, self.net, self.X, self.T, example)
         self.bar.set_timeline(self.timeline, frame=self.bar.current_frame())
         self._show_frame(self.bar.current_frame())
 
@@ -149,8 +160,33 @@ class ReplayController(QObject):
         self.bar.set_timeline(None)
         self.bar.set_caption(text)
         self.panel.set_trace(None, None, None, None)
+        self.example = None
+        self.bar.set_example_values("", "")
+        self._set_highlight(None)
         if self.overlay is not None:
             self.overlay.clear()
+
+    def _set_highlight(self, point) -> None:
+        if self.boundary is not None:
+            self.boundary.set_highlight(point)
+
+    def _preprocessing(self):
+        """The transform of the replayed inputs: the data's, else the one saved with the design."""
+        source = self.data if self.data is not None else self.graph
+        return getattr(source, "preprocessing", None)
+
+    def _example(self, k: int) -> ReplayExample:
+        """Training example k (or random example k), with its raw values and target's units."""
+        if self.data is None:
+            X, T = self._fallback
+            return ReplayExample(X[k], T[k], self._preprocessing(), random=True,
+                                 source=f"random example {k + 1} of {len(X)}")
+        d = self.data
+        point = d.points_train[k] if d.is_2d() else None
+        units = d.labels_train[k] if d.task == "regression" and d.labels_train is not None else None
+        return ReplayExample(d.X_train[k], d.T_train[k], self._preprocessing(), raw=point,
+                             source=f"training example {k + 1} of {len(d.X_train)}",
+                             target_units=units, point=None if point is None else tuple(point))
 
     def _training_net(self):
         return self.training.net if self.training is not None else None
@@ -166,12 +202,6 @@ class ReplayController(QObject):
             except ParameterMismatch:
                 pass  # weights of an older design: keep the fresh ones
         return net
-
-    def _lr(self) -> float:
-        from engine.train.trainer import TrainingConfig
-        default = TrainingConfig.lr   # what the trainer uses when the design sets none
-        lr = self.graph.settings.get("lr", default)
-        return float(lr) if isinstance(lr, (int, float)) and lr > 0 else default
 
     def _load_data(self) -> None:
         """The design's data (once per data settings); random inputs if it cannot be used."""
@@ -206,6 +236,11 @@ class ReplayController(QObject):
             T = np.eye(n_out)[rng.integers(0, n_out, FALLBACK_EXAMPLES)]
         else:
             T = rng.integers(0, 2, size=(FALLBACK_EXAMPLES, n_out)).astype(np.float64)
+        p = self.graph.preprocessing
+        if p is not None and len(p.inputs) == n_in and set(p.features) <= set(p.inputs):
+            # Random raw rows through the saved transform, so derived inputs agree with x1, x2.
+            before = X * p.std + p.mean
+            X = p.apply(before[:, [p.inputs.index(f) for f in p.features]])
         return X, T
 
     def _on_point(self, x1: float, x2: float) -> None:
@@ -214,7 +249,10 @@ class ReplayController(QObject):
             return
         point = np.array([[x1, x2]])
         nearest = int(np.argmin(((self.data.points_train - point) ** 2).sum(axis=1)))
-        self.trace(self.data.transform(point), self.data.T_train[nearest:nearest + 1])
+        X, T = self.data.transform(point), self.data.T_train[nearest:nearest + 1]
+        self.trace(X, T, ReplayExample(
+            X[0], T[0], self._preprocessing(), raw=point[0], point=(x1, x2),
+            source=f"point ({fmt(x1)}, {fmt(x2)}), with the target of the nearest training point"))
         self.bar.example_label.setText(f"point ({x1:g}, {x2:g})")
 
     def _on_graph_changed(self, name: str, *args) -> None:

@@ -22,6 +22,7 @@ from engine.model.param_names import bias_name, weight_name
 from engine.nn.trace import trace_gradients
 
 from gui.core.formatting import fmt
+from gui.replay.example import ReplayExample, inputs_html, target_html
 
 MAX_TERMS = 6  # list δ·w terms of a path only when its node has at most this many neurons
 
@@ -112,8 +113,9 @@ def _batch_note(batch: int) -> str:
 
 
 # ----- neurons ------------------------------------------------------------------------------
-def explain_neuron(steps, net, node: str, index: int) -> str:
-    """The forward values and the chain rule for δ of neuron ``index`` of ``node``."""
+def explain_neuron(steps, net, node: str, index: int, example: ReplayExample | None = None) -> str:
+    """The forward values and the chain rule for δ of neuron ``index`` of ``node``;
+    ``example`` (the traced one) adds the raw inputs and the target's scale."""
     tr = _Steps(steps)
     n = _node(net, node)
     i = _check_index(net, node, index)
@@ -122,6 +124,8 @@ def explain_neuron(steps, net, node: str, index: int) -> str:
     parts = [f"<h3>Neuron {html.escape(n.label)}[{i}]</h3>", _batch_note(tr.batch)]
     if n.kind == "input":
         parts.append(equation(sym("a", me), "=", fmt(fwd["a"][0, i]), "(an input value)"))
+        if example is not None:
+            parts.append(inputs_html(example, mark=i))
         parts.append("<p>An input has no weights of its own: its value is the a<sub>in</sub> "
                      "of every edge it starts, so it enters their gradients "
                      "∂L/∂w = δ · a<sub>in</sub>.</p>")
@@ -139,6 +143,8 @@ def explain_neuron(steps, net, node: str, index: int) -> str:
                           f"&nbsp; ({n.activation})"))
     if n.kind == "output":
         parts.append(_loss_section(tr, net, i, me))
+        if example is not None:
+            parts.append(target_html(example, tr.loss.values["y"][0], index=i))
     parts.append(_section("Backward"))
     back = tr.backward.get(node)
     if back is None:

@@ -1,6 +1,7 @@
 """The explain panel: the chain rule of the selected neuron or edge, and a numerical check.
 
-It shows ``gui.replay.explain``'s rich text for the current selection and, for any
+It shows ``gui.replay.explain``'s rich text for the current selection (with nothing
+selected: the traced example, raw and as the network sees it) and, for any
 explained weight or bias, a "Check numerically" button that nudges it by ±h and
 compares the slope of the loss with the chain-rule value.
 """
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QL
 from engine import GraphError
 from engine.model.param_names import bias_name, is_weight, weight_name
 
+from gui.replay.example import example_html
 from gui.replay.explain import explain_edge, explain_neuron, numeric_check
 from gui.core.formatting import fmt
 
@@ -24,7 +26,7 @@ class ExplainPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.steps = self.net = self.X = self.T = None
+        self.steps = self.net = self.X = self.T = self.example = None
         self._subject: tuple | None = None   # ("neuron", node, i) or ("edge", src, dst, i, j)
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
@@ -54,9 +56,10 @@ class ExplainPanel(QWidget):
         self.clear()
 
     # ----- API ------------------------------------------------------------------------
-    def set_trace(self, steps, net, X, T) -> None:
-        """The pass to explain: its trace, the network (weights) and the batch it ran on."""
-        self.steps, self.net, self.X, self.T = steps, net, X, T
+    def set_trace(self, steps, net, X, T, example=None) -> None:
+        """The pass to explain: its trace, the network (weights), the batch it ran on and,
+        optionally, the ReplayExample it stands for (raw values, target's units, class)."""
+        self.steps, self.net, self.X, self.T, self.example = steps, net, X, T, example
         self._render()
 
     def show_neuron(self, node: str, index: int) -> None:
@@ -110,12 +113,12 @@ class ExplainPanel(QWidget):
         self.result.clear()
         s = self._subject
         if s is None or self.steps is None or self.net is None:
-            self.text.setHtml(HINT)
+            self.text.setHtml(self._example_html() + HINT)
             self.check_button.setEnabled(False)
             return
         try:
             if s[0] == "neuron":
-                html = explain_neuron(self.steps, self.net, s[1], s[2])
+                html = explain_neuron(self.steps, self.net, s[1], s[2], self.example)
             else:
                 html = explain_edge(self.steps, self.net, *s[1:])
         except (GraphError, ValueError, KeyError) as e:
@@ -124,3 +127,9 @@ class ExplainPanel(QWidget):
             return
         self.text.setHtml(html)
         self.check_button.setEnabled(self.parameter() is not None and self.X is not None)
+
+    def _example_html(self) -> str:
+        if self.example is None or self.steps is None:
+            return ""
+        loss = next((st for st in self.steps if st.phase == "loss"), None)
+        return example_html(self.example, loss.values["y"][0] if loss is not None else None)

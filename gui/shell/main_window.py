@@ -64,7 +64,8 @@ class MainWindow(QMainWindow):
                                            self.inspector, self.show_message, self)
         self._place_training_docks()
         self.replay = ReplayController(self.graph, self.scene, self.view, document=self.document,
-                                       training=self.training, parent=self)
+                                       training=self.training, boundary=self.training.boundary,
+                                       parent=self)
         self.addDockWidget(Qt.BottomDockWidgetArea, self.replay.dock)
         self.replay.dock.hide()
         self.tabifyDockWidget(self.training.docks["Loss and accuracy"], self.replay.dock)
