@@ -22,11 +22,25 @@ from engine.nn import activations, losses
 from engine.train.trainer import TrainingConfig
 from gui.core.formatting import fmt, vector_text
 
-PHASES = ("forward", "loss", "gather", "backward", "update")
+@dataclass(frozen=True)
+class _Event:
+    """The additions one frame makes to the state before it (a Frame holds the same, summed up)."""
+    phase: str
+    node: str
+    caption: str
+    path: str | None = None
+    active_connections: tuple = ()
+    values: dict = field(default_factory=dict)        # node -> {name: array}
+    contributions: dict = field(default_factory=dict)
+    paths: dict = field(default_factory=dict)
+    gradients: dict = field(default_factory=dict)
+    bias_gradients: dict = field(default_factory=dict)
+    loss: dict | None = None
+    changes: dict | None = None
 
 
 @dataclass(frozen=True)
-class Frame:
+class Frame(_Event):
     """What is known at one moment of the replay (arrays are the trace's own, not copies).
 
     ``values[node]`` may hold "a", "z" (forward), "dL/da" and "delta" (backward),
@@ -35,37 +49,8 @@ class Frame:
     the part of dL/da_src carried back along that connection; ``gradients[(src, dst)]``
     is dL/dW (dst × src) once δ_dst is known.
     """
-    index: int
-    phase: str
-    node: str
-    caption: str
-    path: str | None = None
-    lit: frozenset = frozenset()
-    active_connections: tuple = ()
-    values: dict = field(default_factory=dict)
-    contributions: dict = field(default_factory=dict)
-    paths: dict = field(default_factory=dict)
-    gradients: dict = field(default_factory=dict)
-    bias_gradients: dict = field(default_factory=dict)
-    loss: dict | None = None
-    changes: dict | None = None
-
-
-@dataclass
-class _Event:
-    """The additions one frame makes to the state before it."""
-    phase: str
-    node: str
-    caption: str
-    path: str | None = None
-    active: tuple = ()
-    values: dict = field(default_factory=dict)        # node -> {name: array}
-    contributions: dict = field(default_factory=dict)
-    paths: dict = field(default_factory=dict)
-    gradients: dict = field(default_factory=dict)
-    bias_gradients: dict = field(default_factory=dict)
-    loss: dict | None = None
-    changes: dict | None = None
+    index: int = field(kw_only=True)
+    lit: frozenset = field(default=frozenset(), kw_only=True)
 
 
 class ReplayTimeline:
@@ -130,8 +115,8 @@ class ReplayTimeline:
         e = self._events[k]
         if e.phase == "update":
             lit = set(self.graph.nodes)
-        frame = Frame(k, e.phase, e.node, e.caption, e.path, frozenset(lit), e.active,
-                      values, contributions, paths, gradients, bias_gradients, loss, changes)
+        frame = Frame(e.phase, e.node, e.caption, e.path, e.active_connections, values, contributions,
+                      paths, gradients, bias_gradients, loss, changes, index=k, lit=frozenset(lit))
         self._cache[k] = frame
         return frame
 
@@ -154,7 +139,7 @@ class ReplayTimeline:
         caption = (f"Forward: {label} = {f_text}, z = {terms} + b → "
                    f"z = {self._first(v['z'])}, a = {self._first(v['a'])}")
         pairs = {(s, n): c for s, c in step.contributions.items()}
-        self._events.append(_Event("forward", n, caption, active=tuple(pairs),
+        self._events.append(_Event("forward", n, caption, active_connections=tuple(pairs),
                                    values={n: {"z": v["z"], "a": v["a"]}},
                                    contributions=pairs))
 
@@ -176,8 +161,8 @@ class ReplayTimeline:
             for k, (dst, part) in enumerate(step.contributions.items(), 1):
                 caption = (f"Backward: gathering path {k} of {total} into {label}: "
                            f"δ({self.label(dst)})·W = {self._first(part)}")
-                self._events.append(_Event("gather", n, caption, path=dst, active=((n, dst),),
-                                           paths={(n, dst): part}))
+                self._events.append(_Event("gather", n, caption, path=dst,
+                                           active_connections=((n, dst),), paths={(n, dst): part}))
             paths = {}
         else:
             paths = {(n, d): p for d, p in step.contributions.items()}
@@ -186,9 +171,9 @@ class ReplayTimeline:
         known = {"delta": v["delta"]}
         if v["dL/da"] is not None:
             known["dL/da"] = v["dL/da"]
-        self._events.append(_Event("backward", n, self._delta_caption(step), active=tuple(grads),
-                                   values={n: known}, paths=paths, gradients=grads,
-                                   bias_gradients={n: v["dL/db"]}))
+        self._events.append(_Event("backward", n, self._delta_caption(step),
+                                   active_connections=tuple(grads), values={n: known}, paths=paths,
+                                   gradients=grads, bias_gradients={n: v["dL/db"]}))
 
     def _delta_caption(self, step) -> str:
         n, v = step.node, step.values
