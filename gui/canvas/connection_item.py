@@ -238,6 +238,11 @@ class ConnectionItem(QGraphicsItem):
         """|value| of each unmasked edge, or None without values."""
         return None if self._values is None else np.abs(self._values)
 
+    @property
+    def pens(self) -> tuple[QPen, ...]:
+        """The pen of each bin: edge ``drawn[k]`` is drawn with ``pens[drawn_bins[k]]``."""
+        return self._pens
+
     def set_values(self, values: np.ndarray | None, mode: str,
                    scale: tuple[float, float] | None) -> None:
         """Colour edges by ``values`` (dst × src); a shape that does not fit clears them."""

@@ -85,6 +85,10 @@ class ReplayOverlay(QGraphicsItem):
                 return node, k
         return None
 
+    def label_rect(self, node: str, k: int) -> QRectF | None:
+        """Where the number of neuron ``k`` of ``node`` is drawn (scene coordinates), if shown."""
+        return next((rect for rect, _, _, n, i in self._labels if (n, i) == (node, k)), None)
+
     def detach(self) -> None:
         """Leave the scene (before the overlay is dropped)."""
         try:

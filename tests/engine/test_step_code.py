@@ -94,4 +94,6 @@ def test_nodes_reaching_output_leave_out_dead_ends():
     g.add_node("hidden", 2, "tanh", id="dead")
     g.connect(hidden, "dead")
     assert nodes_reaching_output(g) == set(g.nodes) - {"dead"}
-    assert Network(g)._live == nodes_reaching_output(g)
+    # the network trains only those: a dead end's parameters get no gradient, all others do
+    _, grads = Network(g, seed=0, dtype="float64").loss_and_gradients(np.ones((4, 2)), np.ones((4, 1)))
+    assert {k for k, v in grads.items() if not v.any()} == {f"W:{hidden}->dead", "b:dead"}

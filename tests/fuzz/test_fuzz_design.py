@@ -5,7 +5,6 @@ Only GraphError may come out of a loader; a design that loads is whole (acyclic,
 parameters within the limits, the loss fits) and saves and loads back the same.
 """
 import json
-import time
 import tracemalloc
 
 import numpy as np
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 
 from engine import Graph, GraphError
 from engine.model.graph import MAX_PARAMETERS, MAX_SIZE
+from engine.model.queries import GraphQueries
 from engine.io.onnx_export import expected_shapes
 from engine.io.weights import save_weights
 from engine.io.design_weights import load_design_with_weights
@@ -135,14 +135,13 @@ def test_a_design_claiming_a_trillion_weights_is_refused_before_allocating(tmp_p
     path = tmp_path / "huge.json"
     path.write_text(json.dumps(d))
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(GraphError, match=r"1,000,001,000,000 weights and biases.*50,000,000"):
             Graph.load(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 5_000_000 and time.perf_counter() - started < 1.0
+    assert peak < 5_000_000             # counted from the sizes, not allocated
 
 
 def test_the_parameter_limit_holds_for_every_edit():
@@ -179,10 +178,15 @@ def test_a_design_saved_with_a_byte_order_mark_opens(tmp_path):
     assert load_design_with_weights(path)[0].same_design(XOR)
 
 
-def test_a_long_chain_with_skips_builds_and_loads_quickly():
+def test_a_long_chain_with_skips_builds_and_loads_without_a_scan_per_node_visited(monkeypatch):
     # connect() walked the graph through outgoing(), a scan of every connection per node
-    # visited: 1,000 nodes with 500 skips took ~4 s to build and as long to load.
-    started = time.perf_counter()
+    # visited: 1,000 nodes with 500 skips took ~4 s to build and as long to load. The scans
+    # are counted (hundreds of thousands then), not timed.
+    scans = []
+    for name in ("outgoing", "incoming"):
+        scan = getattr(GraphQueries, name)
+        monkeypatch.setattr(GraphQueries, name,
+                            lambda self, node_id, scan=scan: (scans.append(node_id), scan(self, node_id))[1])
     g = Graph()
     g.add_node("input", 2, id="n0")
     for i in range(1, 1000):
@@ -190,9 +194,7 @@ def test_a_long_chain_with_skips_builds_and_loads_quickly():
         g.connect(f"n{i - 1}", f"n{i}")
     for i in range(2, 1000, 2):
         g.connect(f"n{i - 2}", f"n{i}")
-    built = time.perf_counter() - started
-    started = time.perf_counter()
     loaded = Graph.from_dict(g.to_dict())
     loaded.check_complete()
     assert loaded.same_design(g) and loaded.depths()["n999"] == 999
-    assert built < 2.0 and time.perf_counter() - started < 2.0, built
+    assert len(scans) < len(g.nodes), f"{len(scans):,} scans of every connection for {len(g.nodes):,} nodes"

@@ -7,7 +7,6 @@ network's parameters are exactly what they were; after a success they are the fi
 """
 import io
 import json
-import time
 import tracemalloc
 import zipfile
 
@@ -227,7 +226,6 @@ def test_an_npz_entry_claiming_more_than_it_holds_is_refused_before_allocating(t
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("b:y.npy", _npy_claiming(shape))
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         with pytest.raises(WeightsError,
                            match=r"claims.npz: the entry 'b:y' is damaged: .*claims [\d,]+ bytes"):
@@ -235,7 +233,7 @@ def test_an_npz_entry_claiming_more_than_it_holds_is_refused_before_allocating(t
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 5_000_000 and time.perf_counter() - started < 1.0
+    assert peak < 5_000_000             # refused from the header, not allocated
 
 
 def test_a_zip_bomb_is_refused_before_unpacking(tmp_path):

@@ -151,7 +151,7 @@ def test_gradient_colours_the_largest_value_brightest(qtbot):
     assert strongest.drawn_bins.max() == len(seq) - 1
     scene.set_edge_values(None)
     assert scene.color_scale() is None and all(
-        set(item.drawn_bins) == {0} and len(item._pens) == 1 for item in scene.connection_items.values())
+        set(item.drawn_bins) == {0} and len(item.pens) == 1 for item in scene.connection_items.values())
 
 
 def test_weight_mode_colours_by_sign_and_widens_by_magnitude(qtbot):
@@ -160,7 +160,7 @@ def test_weight_mode_colours_by_sign_and_widens_by_magnitude(qtbot):
     scene.set_edge_values({(x, h): w, (h, y): np.ones((5, 5))}, mode="weight")
     assert scene.color_scale() == (-3.0, 3.0)
     item = scene.connection_items[(x, h)]
-    pens = {(int(i), int(j)): item._pens[b] for i, j, b in
+    pens = {(int(i), int(j)): item.pens[b] for i, j, b in
             zip(item.i[item.drawn], item.j[item.drawn], item.drawn_bins)}
     neg, pos = pens[(0, 0)].color(), pens[(1, 1)].color()
     assert neg.red() > neg.blue() and pos.blue() > pos.red()         # orange vs blue

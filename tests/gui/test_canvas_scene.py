@@ -117,9 +117,9 @@ def test_dragging_from_an_output_port_to_a_node_connects_them(canvas):
     vp, start, end = view.viewport(), at(view, h1.port_scene_pos("out")), at(view, y1.pos() + QPointF(0, 5))
     QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, start)
     QTest.mouseMove(vp, end)
-    assert y1._target and not h1._target
+    assert y1.is_target() and not h1.is_target()
     QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, end)
-    assert not y1._target
+    assert not y1.is_target()
     assert ("h1", "y1") in graph.connections
     assert scene.items_match_graph() is None
     assert not [i for i in scene.items() if type(i).__name__ == "QGraphicsLineItem"]
@@ -274,8 +274,9 @@ def test_neuron_values_tint_circles_and_show_in_tooltips(canvas):
     h1 = scene.node_items["h1"]
     assert h1.values().tolist() == [-2.0, 0.0, 2.0]
     assert scene.node_items["x1"].values() is None          # wrong length: ignored
-    colors = h1._value_colors
-    assert colors[0].red() > colors[0].blue() and colors[2].blue() > colors[2].red()
+    shown = view.viewport().grab().toImage()
+    colors = [shown.pixelColor(at(view, h1.mapToScene(QPointF(0, y)))) for y in h1.offsets]
+    assert colors[0].red() > colors[0].blue() and colors[2].blue() > colors[2].red()   # as drawn
     event_pos = h1.mapToScene(QPointF(0, h1.offsets[2]))
     assert h1.neuron_at(event_pos) == 2
     scene.set_neuron_values(None)
@@ -369,4 +370,4 @@ def test_escape_cancels_a_connection_drag(canvas):
     QTest.keyClick(view, Qt.Key_Escape)
     QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, end)
     assert not graph.connections and stack.count() == 0
-    assert not scene.node_items["h1"]._target
+    assert not scene.node_items["h1"].is_target()

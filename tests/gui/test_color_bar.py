@@ -1,6 +1,8 @@
 """Colour bar over the canvas: decade labels, weight labels, the canvas's colours drawn."""
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 
 from gui.core.colormap import N_BINS, diverging, sequential
 from gui.plots.color_bar import ColorBar, decade_label, log_ticks, short_label
@@ -55,22 +57,29 @@ def test_empty_and_invalid_scales(bar):
         bar.set_scale(float("nan"), 1.0)
 
 
-def bar_pixel(b, t):
-    """The colour drawn at fraction t (0 = low end) along the bar's middle line."""
-    img = b.grab().toImage()
-    r = b._bar_rect()
+def ends_drawn(b, colors):
+    """Where the rendered bar shows its lowest and its highest colour, as (row, column) arrays."""
+    img = b.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    rgb = np.frombuffer(img.constBits(), np.uint32, img.sizeInBytes() // 4).reshape(
+        img.height(), img.bytesPerLine() // 4)[:, :img.width()] & 0xFFFFFF
+    low, high = (np.nonzero(rgb == (c.rgb() & 0xFFFFFF)) for c in (colors[0], colors[-1]))
+    assert low[0].size and high[0].size, "the bar does not show both ends of the colour map"
+    return low, high
+
+
+def assert_drawn_low_to_high(b, colors):
+    low, high = ends_drawn(b, colors)
     if b.vertical():
-        return img.pixelColor(int(r.center().x()), int(r.bottom() - 2 - t * (r.height() - 4)))
-    return img.pixelColor(int(r.left() + 2 + t * (r.width() - 4)), int(r.center().y()))
+        assert low[0].min() > high[0].max()         # the lowest colour below the highest
+    else:
+        assert low[1].max() < high[1].min()         # the lowest colour left of the highest
 
 
 def test_draws_the_canvas_colours_low_to_high(bar):
     bar.set_scale(-5, -1)
-    assert bar_pixel(bar, 0.0).rgb() == sequential(N_BINS)[0].rgb()
-    assert bar_pixel(bar, 1.0).rgb() == sequential(N_BINS)[-1].rgb()
+    assert_drawn_low_to_high(bar, sequential(N_BINS))
     bar.set_weight_scale(1.0)
-    assert bar_pixel(bar, 0.0).rgb() == diverging(N_BINS)[0].rgb()      # orange: most negative
-    assert bar_pixel(bar, 1.0).rgb() == diverging(N_BINS)[-1].rgb()     # blue: most positive
+    assert_drawn_low_to_high(bar, diverging(N_BINS))        # orange most negative, blue most positive
 
 
 def test_horizontal_bar(qtbot):
@@ -80,8 +89,7 @@ def test_horizontal_bar(qtbot):
     assert b.width() > b.height()
     b.set_scale(-4.5, 1.2)
     assert b.labels() == ["1e-4", "1e-3", "1e-2", "1e-1", "1", "1e1"]
-    assert bar_pixel(b, 0.0).rgb() == sequential(N_BINS)[0].rgb()
-    assert bar_pixel(b, 1.0).rgb() == sequential(N_BINS)[-1].rgb()
+    assert_drawn_low_to_high(b, sequential(N_BINS))
 
 
 def test_number_labels():

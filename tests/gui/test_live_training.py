@@ -102,7 +102,7 @@ def test_a_diverging_run_pauses_with_a_reason(qtbot, main_window):
     panel.optimizer.setCurrentText("sgd")
     panel.lr.setCurrentText("1000000")
     panel.lr.lineEdit().editingFinished.emit()
-    panel._on_config()
+    panel.optimizer.activated.emit(panel.optimizer.currentIndex())     # as when the user picks it
     panel.play_button.click()
     qtbot.waitUntil(lambda: "diverged" in panel.status.text(), timeout=TIMEOUT)
     assert not panel.play_button.isChecked() and training.worker.state == "paused"

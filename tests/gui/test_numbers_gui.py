@@ -180,27 +180,42 @@ def test_a_learning_rate_of_a_million_while_playing_pauses_with_the_reason(qtbot
     assert "diverged" not in panel.status.text()
 
 
-def test_the_poll_interval_follows_the_cost_of_painting_snapshots(qtbot):
+class Clock:
+    """A perf_counter that moves only when told: what a snapshot costs, without sleeping."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+def test_the_poll_interval_follows_the_cost_of_painting_snapshots(qtbot, monkeypatch):
     import multiprocessing as mp
+    import gui.training.worker
     from gui.training.worker import TrainingWorker
+    clock = Clock()
+    monkeypatch.setattr(gui.training.worker, "time", clock)
     worker = TrainingWorker()
     ours, theirs = mp.Pipe()
-    worker._conn = ours
+    worker._conn = ours             # the reply pipe, without spawning a training process
     snap = {"reset": False, "steps": np.zeros(0, np.int64), "losses": np.zeros(0), "epochs": []}
 
     def poll_with(cost: float) -> int:
-        worker.snapshot.connect(lambda _s: time.sleep(cost))       # a canvas this slow
+        def paint(_snap):           # a canvas this slow
+            clock.now += cost
+        worker.snapshot.connect(paint)
         theirs.send(("snapshot", snap))
         assert worker.poll() == 1
-        worker.snapshot.disconnect()
-        return worker._timer.interval()
+        worker.snapshot.disconnect(paint)
+        return worker.poll_interval
 
-    assert poll_with(0.15) == POLL_MS           # one slow paint (the first one) changes nothing
-    poll_with(0.15)
-    assert poll_with(0.15) >= 300               # slow every time: half of the GUI's time stays free
+    assert poll_with(0.125) == POLL_MS          # one slow paint (the first one) changes nothing
+    poll_with(0.125)
+    assert poll_with(0.125) == 250              # slow every time: half of the GUI's time stays free
     assert poll_with(0.0) == POLL_MS            # and back to ~30 Hz as soon as it is cheap
     for _ in range(3):
-        interval = poll_with(0.6)
+        interval = poll_with(0.625)
     assert interval == MAX_POLL_MS
     worker._conn = None
     ours.close()

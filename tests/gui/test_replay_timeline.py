@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from engine import Graph, Network
+from engine.model.reach import nodes_reaching_output
 from engine.nn.trace import trace_gradients
 from gui.core.formatting import fmt, vector_text
 from gui.replay.timeline import ReplayTimeline
@@ -101,7 +102,8 @@ def test_every_node_once_forward_and_once_backward_in_order(seed):
     g, net, X, T, steps, tl = make(seed, dead=seed % 3 == 0)
     order = g.topological_order()
     assert tl.order("forward") == order
-    live = [n for n in reversed(order) if n in net._live and n != net.input]
+    reaching = nodes_reaching_output(g)         # the nodes the loss depends on
+    live = [n for n in reversed(order) if n in reaching and n != net.input]
     assert tl.order("backward") == live
     if seed % 3 == 0:
         assert "dead" in tl.order("forward") and "dead" not in tl.order("backward")
@@ -112,7 +114,7 @@ def test_every_node_once_forward_and_once_backward_in_order(seed):
             nxt = next(j for j in range(k + 1, len(phases)) if phases[j] != "gather")
             assert phases[nxt] == "backward" and tl.frame(nxt).node == node
     for n in live:
-        outs = [c.dst for c in g.outgoing(n) if c.dst in net._live]
+        outs = [c.dst for c in g.outgoing(n) if c.dst in reaching]
         gathers = [tl.frame(k).path for k, p in enumerate(phases)
                    if p == "gather" and tl.frame(k).node == n]
         assert gathers == (outs if len(outs) > 1 else [])

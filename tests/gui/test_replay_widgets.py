@@ -193,14 +193,15 @@ def test_overlay_numbers_follow_the_frame_and_take_clicks(qtbot):
     y = steps[loss].values["y"][0, 0]
     assert {(n, k): t for n, k, t in overlay.labels()}[("y", 0)] == f"y {fmt(y)}  t 1"
     # the number under a point, for a view to explain; the mouse itself passes through
-    rect, _, _, node, k = overlay._labels[0]
+    node, k, _ = overlay.labels()[0]
+    rect = overlay.label_rect(node, k)
     assert overlay.label_at(rect.center()) == (node, k)
     assert overlay.label_at(rect.topLeft() - QPointF(50, 50)) is None
     assert overlay.shape().isEmpty() and overlay.acceptedMouseButtons() == Qt.NoButton
     # moving a node moves its numbers
-    before = overlay._labels[0][0]
-    g.move_node(overlay._labels[0][3], (-300.0, -200.0))
-    qtbot.waitUntil(lambda: overlay._labels and overlay._labels[0][0] != before, timeout=2000)
+    g.move_node(node, (-300.0, -200.0))
+    qtbot.waitUntil(lambda: (moved := overlay.label_rect(node, k)) is not None and moved != rect,
+                    timeout=2000)
     scene.close()
 
 
@@ -236,7 +237,7 @@ def test_controller_replays_and_explains_in_a_window(qtbot):
     assert not rc.active and rc.overlay is None
     rc.dock.show()
     qtbot.waitUntil(lambda: rc.timeline is not None, timeout=5000)
-    assert rc.data is not None and rc.bar._count == len(rc.data.X_train)
+    assert rc.data is not None and rc.bar.example_label.text() == f"example 1 of {len(rc.data.X_train)}"
     assert rc.bar.point_button.isVisibleTo(rc.bar)     # circle data is 2-D
     for k, p in weights.parameters().items():           # the replay runs on a float64 copy
         assert rc.net.dtype == np.float64 and np.array_equal(rc.net.parameters()[k], p)
@@ -249,7 +250,8 @@ def test_controller_replays_and_explains_in_a_window(qtbot):
     _, grads = rc.net.loss_and_gradients(rc.X, rc.T)
     assert fmt(grads["W:h1->y"][0, 2]) in rc.panel.text.toPlainText()
     rc.bar.set_frame(tl_index := rc.timeline.first_frame("backward"))
-    rect, _, _, node, k = next(lab for lab in rc.overlay._labels if lab[3] == "h2")
+    node, k, _ = next(lab for lab in rc.overlay.labels() if lab[0] == "h2")
+    rect = rc.overlay.label_rect(node, k)
     window.view.centerOn(rect.center())
     qtbot.mouseClick(window.view.viewport(), Qt.LeftButton,
                      pos=window.view.mapFromScene(rect.center()))

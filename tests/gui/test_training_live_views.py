@@ -69,7 +69,7 @@ def test_a_crafted_gradient_snapshot_colours_its_largest_edge_brightest(qtbot, m
     gradients = {k: np.full(v.shape, 1e-4, np.float32) for k, v in params.items() if k.startswith("W:")}
     gradients["W:h1->h2"][1, 2] = 0.5
     gradients["W:x->h1"][0, 0] = 1e-6
-    training._on_snapshot(crafted_snapshot(main_window.graph, weights, gradients))
+    training.worker.snapshot.emit(crafted_snapshot(main_window.graph, weights, gradients))   # as from the worker
     scene = main_window.scene
     assert scene.color_scale()[1] == pytest.approx(np.log10(0.5))
     brightest = [(key, int(item.i[e]), int(item.j[e])) for key, item in scene.connection_items.items()
