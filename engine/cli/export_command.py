@@ -1,6 +1,9 @@
 """``main.py export``: convert a design's weights to another format.
 
     python main.py export DESIGN.json --weights W.npz OUT.(npz|json|safetensors|onnx|py)
+
+The fitted transform saved with the weights (else the design's) goes into the output, so
+that an ONNX or PyTorch export takes raw rows and answers in the target's units.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import numpy as np
 
 from engine.cli.exporters import EXPORTERS, export, exporter_for
 from engine.cli.options import Parser, set_weights
-from engine.io.weights import load_weights
+from engine.io.weights import load_preprocessing, load_weights
 from engine.model.graph import Graph
 from engine.nn.network import Network
 
@@ -28,6 +31,9 @@ def cmd_export(argv: list[str]) -> int:
     exporter_for(args.output)
     graph = Graph.load(args.design)
     values = load_weights(args.weights)
+    saved = load_preprocessing(args.weights)    # the transform fitted with these weights
+    if saved is not None:
+        graph.set_preprocessing(saved)
     # Keep float64 weights in float64 (ONNX export converts to float32 itself).
     wide = values and all(v.dtype == np.float64 for v in values.values())
     network = Network(graph, dtype="float64" if wide else "float32")

@@ -3,9 +3,11 @@
 The module has an ``nn.Parameter`` per weight matrix (dst × src, nn.Linear's (out,
 in)) and per bias, named after the app's parameters (W:h1->h2 is ``W_h1_h2``); a 0/1
 mask buffer multiplied into the weights of each connection with removed edges;
-``logits(x)`` walking the nodes in topological order (z = Σ a_src Wᵀ + b, so skip
-connections are sums; then the activation) up to the output's z; ``forward(x)``, the
-output's activation, as the app shows it; ``loss_fn(logits, target)``, the design's
+for a trained design, buffers of the fitted transform (``standardise`` raw rows,
+``to_units`` for the output: engine.io.pytorch_transform); ``logits(x)`` walking the
+nodes in topological order (z = Σ a_src Wᵀ + b, so skip connections are sums; then the
+activation) up to the output's z; ``forward(x)``, the output's activation (for a trained
+design in the target's units or as class probabilities), as the app shows it; ``loss_fn(logits, target)``, the design's
 loss; ``load_weights()``; and an ``if __name__ == "__main__":`` example. The weights
 file is the app's own format (the app imports it back). Nothing here imports torch.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.files.atomic import atomic_write
+from engine.io.exported_transform import fitted_preprocessing
 from engine.io.onnx_export import expected_shapes
 from engine.io.pytorch_code import (HELPERS, class_code, example_code, head_code, loss_code, mask_code,
                                     penalty_code, reset_body)
@@ -28,6 +31,7 @@ __all__ = ["export_pytorch", "pytorch_source", "class_name_for"]
 
 
 def _check(graph, params, path: Path) -> None:
+    """Refuse what cannot be exported, with the reason; the fitted transform must fit the design."""
     if path.suffix.lower() != ".py":
         raise ExportError(f"{path.name}: a PyTorch export is a .py file")
     if path.stem in ("torch", "safetensors", "typing"):
@@ -42,6 +46,7 @@ def _check(graph, params, path: Path) -> None:
     if bad:
         raise WeightsError(f"{', '.join(bad)} hold NaN or infinite values: train again or load "
                            "good weights before exporting")
+    fitted_preprocessing(graph)
     if not path.parent.is_dir():
         raise ExportError(f"{path}: the folder {path.parent} does not exist")
 
@@ -66,10 +71,11 @@ def pytorch_source(graph, cls: str, weights_name: str) -> str:
                       if c.mask is not None}) + sorted(inits)
     penalty = penalty_code(graph, names, l1, l2) if (l1 or l2) else ""
     constants = f"\nL1 = {l1!r}  # the design's weight penalties\nL2 = {l2!r}" if penalty else ""
-    blocks = ([head_code(graph, cls, title, weights_name, shapes, constants)]
+    p = fitted_preprocessing(graph)
+    blocks = ([head_code(graph, cls, title, weights_name, shapes, constants, p)]
               + [HELPERS[h] for h in helpers]
-              + [loss_code(graph), class_code(graph, cls, names, param_map, reset, penalty),
-                 example_code(graph, cls, bool(penalty))])
+              + [loss_code(graph), class_code(graph, cls, names, param_map, reset, penalty, p),
+                 example_code(graph, cls, bool(penalty), p)])
     return "\n\n\n".join(blocks)
 
 

@@ -2,8 +2,9 @@
 
 Names are "W:src->dst" (shape dst × src; masked entries are zero) and "b:node"
 (shape (size,)). Every format keeps the arrays' dtype (float32 or float64) and
-exact values; a design (the dict of the design file) may ride along. Writes are
-atomic. Loading refuses, with a WeightsError naming the file, anything that is
+exact values; a design (the dict of the design file) and the fitted transform (its
+"preprocessing", under entries of their own: engine.io.weights_transform) may ride along.
+Writes are atomic. Loading refuses, with a WeightsError naming the file, anything that is
 not a clean set of finite numeric arrays. See docs/formats.md.
 """
 from __future__ import annotations
@@ -20,7 +21,10 @@ import numpy as np
 from engine.files.atomic import atomic_write_bytes
 from engine.files.json_text import MAX_DEPTH, depth, read_json_text
 from engine.files.regular_file import NotAFileError, read_regular_bytes
+from engine.io.weights_transform import (ENTRY, is_transform_entry, read_transform, split_entries,
+                                         transform_arrays, transform_dict, transform_text)
 from engine.model.errors import WeightsError
+from engine.model.preprocessing import Preprocessing
 from engine.model.rules import MAX_PARAMETERS
 
 FORMAT = "backprop-studio-weights"
@@ -62,45 +66,64 @@ def _clean(name: str, value, where: str) -> np.ndarray:
     return arr
 
 
-def _npz_bytes(params: dict, design: dict | None) -> bytes:
+def _text_array(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode(), dtype=np.uint8)
+
+
+def _npz_bytes(params: dict, design: dict | None, transform: dict | None) -> bytes:
     buf = io.BytesIO()
     entries = dict(params)
     if design is not None:
-        entries[DESIGN_KEY] = np.frombuffer(json.dumps(design).encode(), dtype=np.uint8)
+        entries[DESIGN_KEY] = _text_array(json.dumps(design))
+    if transform is not None:
+        entries.update(transform_arrays(transform))
+        entries[ENTRY] = _text_array(transform_text(transform))
     np.savez(buf, **entries)
     return buf.getvalue()
 
 
-def _json_bytes(params: dict, design: dict | None) -> bytes:
+def _json_bytes(params: dict, design: dict | None, transform: dict | None) -> bytes:
     doc = {"format": FORMAT, "version": VERSION,
            "parameters": [{"name": k, "shape": list(v.shape), "dtype": v.dtype.name, "values": v.tolist()}
                           for k, v in params.items()]}
+    if transform is not None:
+        doc[ENTRY] = transform
     if design is not None:
         doc["design"] = design
     return (json.dumps(doc, indent=1) + "\n").encode()
 
 
-def _safetensors_bytes(params: dict, design: dict | None) -> bytes:
+def _safetensors_bytes(params: dict, design: dict | None, transform: dict | None) -> bytes:
     from safetensors.numpy import save
-    # safetensors sorts its header; the names' order (the design's order) rides in the metadata
+    # safetensors sorts its header; the parameters' order (the design's order) rides in the metadata
     metadata = {"format": FORMAT, "version": str(VERSION), "order": json.dumps(list(params))}
+    tensors = dict(params)
     if design is not None:
         metadata[DESIGN_KEY] = json.dumps(design)
-    return save({k: np.ascontiguousarray(v) for k, v in params.items()}, metadata=metadata)
+    if transform is not None:
+        metadata[ENTRY] = transform_text(transform)
+        tensors.update(transform_arrays(transform))
+    return save({k: np.asarray(v, order="C") for k, v in tensors.items()}, metadata=metadata)   # 0-d stays 0-d
 
 
-def save_weights(params: dict[str, np.ndarray], path, *, design: dict | None = None) -> None:
-    """Write ``params`` to ``path`` in the format its extension names (.npz, .json, .safetensors)."""
+def save_weights(params: dict[str, np.ndarray], path, *, design: dict | None = None,
+                 preprocessing: Preprocessing | dict | None = None) -> None:
+    """Write ``params`` to ``path`` in the format its extension names (.npz, .json, .safetensors).
+
+    The fitted transform (``preprocessing``, by default the design's) is saved beside them
+    under entries named ``preprocessing…``, which ``load_preprocessing`` reads back.
+    """
     path = Path(path)
     suffix = _suffix(path)
     if not isinstance(params, dict):
         raise WeightsError(f"{path.name}: parameters must be a dict of name -> array")
     clean = {name: _clean(name, value, path.name) for name, value in params.items()}
-    if DESIGN_KEY in clean:
-        raise WeightsError(f"{path.name}: {DESIGN_KEY!r} is reserved and cannot name a parameter")
+    reserved = [k for k in clean if k == DESIGN_KEY or is_transform_entry(k)]
+    if reserved:
+        raise WeightsError(f"{path.name}: {reserved[0]!r} is reserved and cannot name a parameter")
     writer = {".npz": _npz_bytes, ".json": _json_bytes, ".safetensors": _safetensors_bytes}[suffix]
     try:
-        data = writer(clean, design)
+        data = writer(clean, design, transform_dict(preprocessing, design))
     except (TypeError, ValueError) as e:
         raise WeightsError(f"{path.name}: cannot write these weights ({e})") from None
     try:
@@ -137,7 +160,7 @@ def _check_npz_sizes(data: bytes, name: str) -> None:
                                        f"claims {claimed:,} bytes of values, it holds {held:,}")
 
 
-def _read_npz(data: bytes, name: str) -> tuple[dict, dict | None]:
+def _read_npz(data: bytes, name: str) -> tuple[dict, dict | None, object]:
     if not data.startswith(b"PK"):  # an .npz is a zip archive
         raise WeightsError(f"{name}: not an .npz file (it is not a zip archive of arrays)")
     try:
@@ -154,7 +177,8 @@ def _read_npz(data: bytes, name: str) -> tuple[dict, dict | None]:
     design = None
     if DESIGN_KEY in raw:
         design = _design_json(raw.pop(DESIGN_KEY).tobytes(), name)
-    return raw, design
+    raw, transform = split_entries(raw)
+    return raw, design, transform.get(ENTRY)
 
 
 def _design_json(text, name: str) -> dict:
@@ -170,18 +194,18 @@ def _checked_design(design, name: str) -> dict:
     return design
 
 
-def _read_json(data: bytes, name: str) -> tuple[dict, dict | None]:
+def _read_json(data: bytes, name: str) -> tuple[dict, dict | None, object]:
     return _read_document(read_json_text(data, name, WeightsError), name)
 
 
 def weights_from_document(doc, name: str) -> dict[str, np.ndarray]:
     """The arrays of a parsed .json weights document (as a design file's field ``weights``
     carries one), with every check of ``load_weights``; ``name`` names it in messages."""
-    raw, _design = _read_document(doc, name)
+    raw, _design, _transform = _read_document(doc, name)
     return {k: _clean(k, v, name) for k, v in raw.items()}
 
 
-def _read_document(doc, name: str) -> tuple[dict, dict | None]:
+def _read_document(doc, name: str) -> tuple[dict, dict | None, object]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise WeightsError(f"{name}: not a Backprop Studio weights file (the field 'format' should be {FORMAT!r})")
     version = doc.get("version")
@@ -220,7 +244,7 @@ def _read_document(doc, name: str) -> tuple[dict, dict | None]:
                                f"{tuple(shape)}")
         raw[pname] = arr.astype(dtype)
     design = doc.get("design")
-    return raw, None if design is None else _checked_design(design, name)
+    return raw, None if design is None else _checked_design(design, name), doc.get(ENTRY)
 
 
 def _leaves(values):
@@ -233,7 +257,7 @@ def _leaves(values):
             yield v
 
 
-def _read_safetensors(data: bytes, name: str) -> tuple[dict, dict | None]:
+def _read_safetensors(data: bytes, name: str) -> tuple[dict, dict | None, object]:
     from safetensors.numpy import load
     try:
         raw = load(data)
@@ -241,7 +265,8 @@ def _read_safetensors(data: bytes, name: str) -> tuple[dict, dict | None]:
     except Exception as e:  # the Rust reader raises its own SafetensorError, and TypeError on bad dtypes
         raise WeightsError(f"{name}: not a readable .safetensors file ({e})") from None
     design = _design_json(meta[DESIGN_KEY], name) if DESIGN_KEY in meta else None
-    return _in_order(raw, meta, name), design
+    raw, _arrays = split_entries(raw)
+    return _in_order(raw, meta, name), design, meta.get(ENTRY)
 
 
 def _in_order(raw: dict, meta: dict, name: str) -> dict:
@@ -262,7 +287,7 @@ def _safetensors_metadata(data: bytes) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def _read(path) -> tuple[dict[str, np.ndarray], dict | None, str]:
+def _read(path) -> tuple[dict[str, np.ndarray], dict | None, object, str]:
     path = Path(path)
     suffix = _suffix(path)
     try:
@@ -274,8 +299,8 @@ def _read(path) -> tuple[dict[str, np.ndarray], dict | None, str]:
     except OSError as e:
         raise WeightsError(f"{path}: cannot read it ({e.strerror or e})") from None
     reader = {".npz": _read_npz, ".json": _read_json, ".safetensors": _read_safetensors}[suffix]
-    raw, design = reader(data, path.name)
-    return {k: _clean(k, v, path.name) for k, v in raw.items()}, design, path.name
+    raw, design, transform = reader(data, path.name)
+    return {k: _clean(k, v, path.name) for k, v in raw.items()}, design, transform, path.name
 
 
 def load_weights(path) -> dict[str, np.ndarray]:
@@ -286,6 +311,15 @@ def load_weights(path) -> dict[str, np.ndarray]:
 def load_weights_design(path) -> dict | None:
     """The design saved alongside the weights (``save_weights(..., design=)``), or None."""
     return _read(path)[1]
+
+
+def load_preprocessing(path) -> Preprocessing | None:
+    """The fitted transform saved with the weights (else the embedded design's), or None for
+    weights saved without one; WeightsError naming the file if it is not usable."""
+    _params, design, transform, name = _read(path)
+    if transform is None and isinstance(design, dict):
+        transform = design.get(ENTRY)
+    return None if transform is None else read_transform(transform, name)
 
 
 def _shape(shape) -> tuple[int, ...]:

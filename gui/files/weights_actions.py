@@ -5,7 +5,7 @@ from pathlib import Path
 
 from engine import Graph, GraphError
 from engine.io.design_weights import load_design_with_weights, save_design_with_weights
-from engine.io.weights import WeightsError, check_weights, load_weights
+from engine.io.weights import WeightsError, check_weights, load_preprocessing, load_weights
 from gui.files.background import run_work
 from gui.files.file_commands import FileCommands, _call, param_count, reason, start_dir
 
@@ -29,6 +29,17 @@ def read_any_weights(path: Path) -> dict:
         if params is None:
             raise
         return params
+
+
+def read_saved_transform(path: Path):
+    """The fitted transform saved with the weights (or in a design saved with them), or None."""
+    try:
+        return load_preprocessing(path)
+    except WeightsError:
+        try:
+            return Graph.load(path).preprocessing if path.suffix.lower() == ".json" else None
+        except GraphError:
+            return None     # the weights still import; the next training refits the transform
 
 
 def write_weights(path: Path, graph: Graph, params: dict) -> None:
@@ -87,7 +98,8 @@ class WeightsCommands(FileCommands):
             self._warn("Cannot import weights", f"{path.name} was not loaded; nothing changed.\n\n{reason(e)}")
             _call(done, None)
 
-        def loaded(params) -> None:
+        def loaded(result) -> None:
+            params, transform = result
             try:
                 if self.training.net is None:       # the design changed while reading
                     raise ValueError(self._no_network())
@@ -96,6 +108,8 @@ class WeightsCommands(FileCommands):
             except READ_ERRORS as e:
                 refused(e)
                 return
+            if transform is not None and self.graph.set_preprocessing(transform):
+                self.document.mark_modified()   # the weights' own transform; saved with the design
             self.weights_imported.emit()        # not an edit, but lost in a crash all the same
             self.show_message(f"Imported the weights from {path} ({param_count(params):,} parameters)")
             outcome["path"] = path
@@ -105,6 +119,6 @@ class WeightsCommands(FileCommands):
         except OSError as e:
             refused(e)
             return None
-        run_work(self.dialog_parent, f"Reading {path.name}…", lambda: read_any_weights(path), size,
-                 loaded, refused, READ_ERRORS)
+        run_work(self.dialog_parent, f"Reading {path.name}…",
+                 lambda: (read_any_weights(path), read_saved_transform(path)), size, loaded, refused, READ_ERRORS)
         return outcome.get("path")

@@ -9,7 +9,7 @@ import pytest
 
 from engine import Graph, Network
 from engine.cli import main
-from engine.io.weights import load_weights
+from engine.io.weights import load_preprocessing, load_weights
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIGN = {"format": "backprop-studio-design", "version": 1, "loss": "bce",
@@ -74,7 +74,8 @@ def test_export_converts_and_onnx_runs(design, tmp_path, capsys):
     net.load_parameters(load_weights(w))
     X = np.random.default_rng(0).normal(size=(7, 2)).astype(np.float32)
     got = ort.InferenceSession(str(onnx_path)).run(None, {"input": X})[0]
-    np.testing.assert_allclose(got, net.forward(X), atol=1e-5)
+    p = load_preprocessing(w)       # the model takes raw points and gives both classes' probabilities
+    np.testing.assert_allclose(got, p.to_units(net.forward(p.apply(X))), atol=1e-5)
 
 
 def test_gradcheck_passes_on_a_skip_connection_with_a_mask(design, capsys):
@@ -210,8 +211,9 @@ def test_train_exports_onnx(design, tmp_path, capsys):
     net = Network(Graph.load(design))
     net.load_parameters(load_weights(w))
     X = np.random.default_rng(1).normal(size=(5, 2)).astype(np.float32)
+    p = load_preprocessing(w)
     np.testing.assert_allclose(ort.InferenceSession(str(out)).run(None, {"input": X})[0],
-                               net.forward(X), atol=1e-5)
+                               p.to_units(net.forward(p.apply(X))), atol=1e-5)
 
 
 def test_export_round_trips_between_weight_formats(design, tmp_path, capsys):

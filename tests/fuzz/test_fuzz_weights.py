@@ -16,10 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import Graph, GraphError, Network
-from engine.io.weights import WeightsError, check_weights, load_weights, load_weights_design, save_weights
+from engine.io.weights import (WeightsError, check_weights, load_preprocessing, load_weights, load_weights_design,
+                                save_weights)
+from engine.model.preprocessing import Preprocessing
 from engine.nn.network import ParameterMismatch
 from engine.model.param_names import collisions
-from tests.fuzz.strategies import EXAMPLES, accepted, arrow_designs, count, fuzz_settings, metadata_texts
+from tests.fuzz.strategies import EXAMPLES, accepted, arrow_designs, count, fuzz_settings, metadata_texts, nasty
 from tests.fuzz.strategies_data import npz_bytes, parameter_sets, weight_files
 
 XOR = Graph.from_dict(EXAMPLES["xor_neurons"])
@@ -346,3 +348,52 @@ def test_the_weights_round_trip_still_holds(tmp_path):
         save_weights(params, tmp_path / f"w{suffix}", design=XOR.to_dict())
         loaded = load_weights(tmp_path / f"w{suffix}")
         assert all(np.array_equal(loaded[k], v) and loaded[k].dtype == v.dtype for k, v in params.items())
+
+
+TRANSFORM = {"features": ["x1", "x2"], "inputs": ["x1", "x2", "x1^2"], "mean": [0.0, 0.1, 2.0],
+             "std": [1.0, 2.0, 3.0], "task": "classification", "target": "class", "classes": ["a", "b"]}
+
+
+@st.composite
+def transform_files(draw) -> tuple[str, bytes]:
+    """Good parameters with a "preprocessing" entry that is broken: not JSON, nested too deeply,
+    of the wrong type, or a transform with one field replaced by something hostile."""
+    if draw(st.booleans()):
+        text = draw(metadata_texts())
+    else:
+        field = draw(st.sampled_from(sorted(TRANSFORM) + ["target_mean", "target_std", "categories"]))
+        text = json.dumps(TRANSFORM | {field: draw(nasty())})
+    params = {k: v.astype(np.float32) for k, v in Network(XOR).parameters().items()}
+    suffix = draw(st.sampled_from((".npz", ".json", ".safetensors")))
+    if suffix == ".npz":
+        buf = io.BytesIO()
+        np.savez(buf, **params, preprocessing=np.frombuffer(text.encode(), dtype=np.uint8))
+        return suffix, buf.getvalue()
+    if suffix == ".safetensors":
+        from safetensors.numpy import save
+        return suffix, save(params, metadata={"preprocessing": text})
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):     # not JSON, or too deep to parse here: kept as text
+        value = text
+    doc = {"format": "backprop-studio-weights", "version": 1, "preprocessing": value,
+           "parameters": [{"name": k, "shape": list(v.shape), "dtype": "float32", "values": v.tolist()}
+                          for k, v in params.items()]}
+    return suffix, json.dumps(doc).encode()
+
+
+@fuzz_settings(200)
+@given(file=transform_files())
+def test_a_broken_transform_entry_is_a_weights_error_and_the_weights_still_load(folder, file):
+    suffix, data = file
+    path = folder / f"transform{suffix}"
+    path.write_bytes(data)
+    count(loader := f"weights {suffix} with a fuzzed preprocessing entry: load_preprocessing")
+    check_weights(SHAPES, load_weights(path))
+    try:
+        p = load_preprocessing(path)
+    except WeightsError as e:
+        assert str(e).startswith(f"transform{suffix}: "), e
+        return
+    assert isinstance(p, Preprocessing)
+    accepted(loader)
