@@ -21,6 +21,7 @@ from gui.core.commands import push_edit
 from gui.files.autosave import Autosave
 from gui.files.document import APP_NAME, DEFAULT_EXAMPLE, Document, app_settings, examples
 from gui.files.export_actions import ExportActions
+from gui.files.predict_action import PredictAction
 from gui.replay.controller import ReplayController
 from gui.shell.garbage import collect_between_events
 from gui.shell.icons import icon
@@ -75,6 +76,8 @@ class MainWindow(QMainWindow):
         self.export_actions = ExportActions(self.graph, self.scene, self.document, self.training,
                                             self.show_message, self)
         self.export_actions.install(self.menus["file"], self.actions_by_name)
+        self.predict_action = PredictAction(self.graph, self.document, self.training, self.show_message, self)
+        self.predict_action.install(self.menus["file"], self.actions_by_name)
         self.autosave = Autosave(self.graph, self.undo_stack, self.document, self.training,
                                  self.show_message, self)
         self.export_actions.weights_imported.connect(self.autosave.note_weights_changed)
@@ -133,6 +136,8 @@ class MainWindow(QMainWindow):
             self.addDockWidget(TRAINING_DOCK_AREAS[title], dock)
         self.tabifyDockWidget(docks["Loss and accuracy"], docks["Gradient flow"])
         self.tabifyDockWidget(docks["Decision boundary"], docks["Gradient matrix"])
+        self.tabifyDockWidget(docks["Decision boundary"], docks["Predictions"])
+        docks["Predictions"].hide()         # shown once the data says which view applies
         docks["Loss and accuracy"].raise_()
         docks["Decision boundary"].raise_()
         self.resizeDocks([docks["Loss and accuracy"]], [260], Qt.Vertical)

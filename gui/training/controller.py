@@ -22,6 +22,7 @@ from gui.plots.color_bar import ColorBar
 from gui.plots.gradient_flow import GradientFlowPlot
 from gui.plots.gradient_matrix import GradientMatrixView
 from gui.plots.metrics import MetricsPlot
+from gui.plots.predictions import PredictionsView
 from gui.training.panel import TrainingPanel
 from gui.training.transform_notes import adopt_transform
 from gui.training.worker import TrainingWorker
@@ -31,7 +32,7 @@ STRUCTURAL = {"node_added", "node_removed", "node_changed", "connection_added",
 ERROR_MESSAGE_MS = 8000     # how long a training error stays in the status bar
 DOCK_AREAS = {"Training": Qt.LeftDockWidgetArea, "Loss and accuracy": Qt.BottomDockWidgetArea,
               "Gradient flow": Qt.BottomDockWidgetArea, "Decision boundary": Qt.RightDockWidgetArea,
-              "Gradient matrix": Qt.RightDockWidgetArea}
+              "Gradient matrix": Qt.RightDockWidgetArea, "Predictions": Qt.RightDockWidgetArea}
 
 
 class TrainingController(QObject):
@@ -58,6 +59,7 @@ class TrainingController(QObject):
         self.metrics = MetricsPlot()
         self.flow = GradientFlowPlot()
         self.boundary = DecisionBoundaryView()
+        self.predictions = PredictionsView()
         self.matrix = GradientMatrixView()
         self.color_bar = ColorBar(view)
         self.color_bar.hide()
@@ -108,7 +110,7 @@ class TrainingController(QObject):
         docks = {}
         for title, widget in (("Training", scroll), ("Loss and accuracy", self.metrics),
                               ("Gradient flow", self.flow), ("Decision boundary", self.boundary),
-                              ("Gradient matrix", self.matrix)):
+                              ("Gradient matrix", self.matrix), ("Predictions", self.predictions)):
             dock = QDockWidget(title, parent)
             dock.setObjectName(title.replace(" ", "_"))
             dock.setWidget(widget)
@@ -263,6 +265,12 @@ class TrainingController(QObject):
         refitted = self._adopt_transform(info)
         self.panel.set_status(f"{status}\n{refitted}" if refitted else status)
         self.docks["Decision boundary"].setVisible(info["is_2d"])
+        view, dock = self.predictions.choose(info), self.docks["Predictions"]
+        dock.setWindowTitle(view or "Predictions")
+        raise_it = view is not None and dock.isHidden() and not info["is_2d"]
+        dock.setVisible(view is not None)
+        if raise_it:        # it takes the boundary's place
+            dock.raise_()
         if info["is_2d"]:
             self.boundary.set_points(info["points_train"], info["labels_train"],
                                      info["points_val"], info["labels_val"], info["task"])
@@ -291,6 +299,7 @@ class TrainingController(QObject):
                 self.net.gradients[k][...] = g
         self._paint_edges(snap)
         self.scene.set_neuron_values(biases_by_node(snap["weights"]))
+        self.predictions.set_validation(snap.get("validation"))
         is_2d = "boundary" in snap and self.info and self.info.get("is_2d")
         if is_2d:
             self.boundary.set_grid(self.info["extent"], snap["boundary"])

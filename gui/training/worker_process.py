@@ -27,6 +27,8 @@ MAX_THUMBS = 32     # thumbnails for hidden nodes the canvas draws neuron by neu
 THUMB_BUDGET = 256  # thumbnails per snapshot in all (a chain of 1,000 neurons: the first 256);
                     # each costs the GUI ~60 µs to paint into an image, 30 times a second
 DATA_KEYS = ("data", "target", "noise", "samples", "features", "validation", "seed", "missing")
+VALIDATION_ROWS = 2_000     # validation predictions sent for the predicted-vs-actual and confusion views
+VALIDATION_EVERY = 0.25     # seconds between them while training
 
 
 def _dataset_info(ds) -> dict:
@@ -56,6 +58,20 @@ def _plane(extent, n) -> np.ndarray:
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
+def _validation(net, ds) -> dict | None:
+    """The first VALIDATION_ROWS validation examples: predicted and actual values in the
+    target's units (regression), or class indices (classification)."""
+    X, T = ds.X_val[:VALIDATION_ROWS], ds.T_val[:VALIDATION_ROWS]
+    if not len(X) or ds.preprocessing is None:
+        return None
+    units = ds.preprocessing.to_units(np.array(net.forward(X.astype(net.dtype)), dtype=np.float64))
+    if ds.task == "regression":
+        return {"task": "regression", "predicted": units[:, 0], "actual": ds.preprocessing.to_units(T)[:, 0]}
+    actual = T.argmax(axis=1) if T.shape[1] > 1 else (T[:, 0] > 0.5).astype(np.intp)
+    return {"task": "classification", "n_classes": units.shape[1],
+            "predicted": units.argmax(axis=1), "actual": actual}
+
+
 def _thumbnail_nodes(net) -> list[str]:
     """Hidden nodes drawn neuron by neuron (≤ MAX_THUMBS), in order, while THUMB_BUDGET lasts."""
     chosen, left = [], THUMB_BUDGET
@@ -79,6 +95,7 @@ class Session:
         self.pending_steps, self.pending_losses, self.pending_epochs = [], [], []
         self.grid = self.thumb_grid = None
         self.thumb_nodes: list[str] = []
+        self.validation_at = 0.0    # when the validation predictions were last sent
 
     # ----- commands -------------------------------------------------------
     def design(self, design: dict, keep_weights: bool, base_dir: str | None = None) -> None:
@@ -218,6 +235,9 @@ class Session:
             net.forward(self.thumb_grid)
             snap["thumbnails"] = {n: net.a[n].T.reshape(-1, THUMB, THUMB).astype(np.float32)
                                   for n in self.thumb_nodes}
+        if not self.playing or time.perf_counter() - self.validation_at >= VALIDATION_EVERY:
+            self.validation_at = time.perf_counter()
+            snap["validation"] = _validation(net, self.dataset)
         return snap
 
 

@@ -25,8 +25,8 @@ SHORTCUTS = {
 }
 MENU_ACTIONS = {
     "file": ["new", "open", "save", "save_as", "save_with_weights", "import_weights",
-             "export_weights", "export_pytorch", "export_picture", "export_plots", "export_report",
-             "quit"],
+             "export_weights", "export_pytorch", "export_project", "export_picture", "export_plots", "export_report",
+             "predict_csv", "quit"],
     "train": ["play", "step", "reset", "replay"],
     "edit": ["undo", "redo", "cut", "copy", "paste", "delete", "select_all",
              "loss_mse", "loss_bce", "loss_softmax_ce"],
