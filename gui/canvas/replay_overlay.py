@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from engine.model.param_names import bias_name, by_connection, weight_name
 from gui.canvas.node_item import COLUMN_W, SELECTED
-from gui.core.formatting import fmt
+from gui.core.formatting import fmt, fmt_units
 
 ACTIVE = QColor(SELECTED)
 LIT = QColor(SELECTED.red(), SELECTED.green(), SELECTED.blue(), 70)
@@ -47,6 +47,7 @@ class ReplayOverlay(QGraphicsItem):
         self.timeline = None
         self.example = 0
         self.weights: dict | None = None
+        self.preprocessing = None
         self._font = QFont()
         self._font.setPointSizeF(7.5)
         self._metrics = QFontMetricsF(self._font)
@@ -57,13 +58,16 @@ class ReplayOverlay(QGraphicsItem):
         scene.changed.connect(self._on_scene_changed)
 
     # ----- API ------------------------------------------------------------------------
-    def set_frame(self, frame, timeline, example: int = 0, weights: dict | None = None) -> None:
+    def set_frame(self, frame, timeline, example: int = 0, weights: dict | None = None,
+                  preprocessing=None) -> None:
         """Show ``frame`` of ``timeline`` for one example of the traced batch.
 
         ``weights`` (the network's parameters, "W:src->dst" arrays) lets forward
-        frames colour each edge by its contribution w·a.
+        frames colour each edge by its contribution w·a; ``preprocessing`` (the
+        data's Preprocessing) adds a regression output's value in the target's units.
         """
         self.frame, self.timeline, self.weights = frame, timeline, weights
+        self.preprocessing = preprocessing
         self.example = int(min(max(example, 0), timeline.batch - 1)) if timeline else 0
         self._paint_edges()
         self._layout()
@@ -174,15 +178,24 @@ class ReplayOverlay(QGraphicsItem):
             parts = [(d, p) for (s, d), p in f.paths.items() if s == node]
             return [("  ".join(f"{self.timeline.label(d)}: {_signed(p[e, k])}" for d, p in parts),
                      ACTIVE) for k in range(size)]
+        units = self._in_units(node)
         if f.phase == "loss" and node == f.node and f.loss is not None:
             y, t = f.loss["y"], f.loss["t"]
-            return [(f"y {fmt(y[e, k])}  t {fmt(t[e, k])}", TEXT) for k in range(size)]
+            return [(f"y {fmt(y[e, k])}  t {fmt(t[e, k])}" + units(y[e, k]), TEXT) for k in range(size)]
         color = DIM_TEXT if backward else TEXT
         if "z" not in vals:
             return [(fmt(vals["a"][e, k]), color) for k in range(size)]
         if backward:
             return [(f"a {fmt(vals['a'][e, k])}", color) for k in range(size)]
-        return [(f"z {fmt(vals['z'][e, k])}  a {fmt(vals['a'][e, k])}", color) for k in range(size)]
+        return [(f"z {fmt(vals['z'][e, k])}  a {fmt(vals['a'][e, k])}" + units(vals["a"][e, k]), color)
+                for k in range(size)]
+
+    def _in_units(self, node: str):
+        """For a regression's output node: the text giving an output in the target's units."""
+        p, out = self.preprocessing, self.canvas.graph.output_node()
+        if p is None or p.task != "regression" or out is None or out.id != node or out.size != 1:
+            return lambda value: ""
+        return lambda value: f"  → {fmt_units(value * p.target_std + p.target_mean)} {p.target}"
 
     # ----- QGraphicsItem ------------------------------------------------------------------
     def boundingRect(self) -> QRectF:

@@ -153,7 +153,8 @@ class ReplayController(QObject):
 
     def _show_frame(self, k: int) -> None:
         if self.overlay is not None and self.timeline is not None:
-            self.overlay.set_frame(self.timeline.frame(k), self.timeline, 0, self.net.parameters())
+            self.overlay.set_frame(self.timeline.frame(k), self.timeline, 0, self.net.parameters(),
+                                   self._preprocessing())
 
     def _show_problem(self, text: str) -> None:
         self.steps = self.timeline = None

@@ -105,6 +105,10 @@ def test_house_prices_target_is_explained_in_units_and_on_the_loss_scale(qtbot):
     assert scale in text and f"= {fmt_units(y * p.target_std + p.target_mean)}." in text
     assert f"price {fmt_units(price)} → t = {fmt(t)}" in rc.bar.values_label.text()
     assert window.boundary.highlight() is None              # not 2-D: nothing to ring
+    loss_frame = next(i for i in range(len(rc.timeline)) if rc.timeline.frame(i).phase == "loss")
+    rc.bar.set_frame(loss_frame)                            # the canvas: the output in units as well
+    beside_output = [text for node, k, text in rc.overlay.labels() if node == "y"]
+    assert beside_output == [f"y {fmt(y)}  t {fmt(t)}  → {fmt_units(y * p.target_std + p.target_mean)} price"]
 
 
 def test_the_boundary_ring_follows_the_example_and_goes_with_the_replay(qtbot):
