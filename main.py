@@ -1,23 +1,12 @@
-"""Backprop Studio: the GUI, or the command line when given a subcommand.
+"""Backprop Studio from a checkout: the same as the installed ``backprop-studio`` command.
 
-    python main.py [DESIGN.json] [--screenshot out.png]    the app
-    python main.py train|export|gradcheck|predict ...       the command line (see --help)
+    python main.py [DESIGN.json|EXAMPLE] [--screenshot out.png]   the app
+    python main.py train|export|gradcheck|predict|import ...       the command line (see --help)
+    python main.py --install-desktop                               add the app to the desktop's menu
 """
 import sys
 
-COMMANDS = ("train", "export", "gradcheck", "predict")
-
-
-def main(argv: list[str]) -> int:
-    if argv and argv[0] in COMMANDS:
-        from engine.cli import main as cli_main
-        return cli_main(argv)
-    if argv and argv[0] in ("-h", "--help"):
-        print(__doc__.strip())
-        return 0
-    from gui.shell.app import main as gui_main
-    return gui_main(argv)
-
+from gui.shell.entry import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

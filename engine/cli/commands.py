@@ -4,6 +4,7 @@
     python main.py export DESIGN.json --weights W.npz OUT.(npz|json|safetensors|onnx|py)
     python main.py gradcheck DESIGN.json [--data xor] [--samples N] [--seed 0]
     python main.py predict DESIGN.json --weights W DATA.csv [--out OUT.csv] [--missing drop|mean]
+    python main.py import MODEL.onnx|STATE.(safetensors|pt|pth) OUT.json [--design DESIGN.json]
 
 Each subcommand lives in its own module (train_command, export_command, gradcheck,
 predict_command).
@@ -19,6 +20,7 @@ import sys
 from engine.cli.export_command import cmd_export, export_parser
 from engine.cli.exporters import EXPORTERS, export, exporter_for
 from engine.cli.gradcheck import cmd_gradcheck, gradcheck_parser
+from engine.cli.import_command import cmd_import, import_parser
 from engine.cli.options import CliError
 from engine.cli.predict_command import cmd_predict, predict_parser
 from engine.cli.train_command import DEFAULT_EPOCHS, cmd_train, train_parser
@@ -31,12 +33,13 @@ from engine.train.trainer import ConfigError
 
 __all__ = ["main", "COMMANDS", "INPUT_ERRORS", "CliError", "EXPORTERS", "export", "exporter_for",
            "GradientCheck", "check_gradients", "DEFAULT_EPOCHS",
-           "train_parser", "export_parser", "gradcheck_parser", "predict_parser"]
+           "train_parser", "export_parser", "gradcheck_parser", "predict_parser", "import_parser"]
 
 # Errors that describe bad input; anything else is a bug and keeps its traceback.
 INPUT_ERRORS = (GraphError, DataError, WeightsError, ExportError, ConfigError, OSError)
 
-COMMANDS = {"train": cmd_train, "export": cmd_export, "gradcheck": cmd_gradcheck, "predict": cmd_predict}
+COMMANDS = {"train": cmd_train, "export": cmd_export, "gradcheck": cmd_gradcheck, "predict": cmd_predict,
+            "import": cmd_import}
 
 
 def main(argv: list[str]) -> int:

@@ -5,6 +5,8 @@ import argparse
 from pathlib import Path
 
 from engine.data import datasets
+from engine.files.resources import resolve_design
+from engine.io.design_weights import load_design_with_weights
 from engine.io.weights import check_weights, load_weights
 from engine.model.graph import Graph
 from engine.nn.network import Network
@@ -23,6 +25,12 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise CliError(f"{message} (see: {self.prog} --help)", 2)
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        if getattr(parsed, "design", None) is not None:   # a shipped example may be named bare
+            parsed.design = resolve_design(parsed.design)
+        return parsed
 
 
 # ----- argument types ------------------------------------------------------
@@ -95,6 +103,16 @@ def load_design_and_data(args, with_target: bool = True):
     dataset = datasets.from_settings(settings, graph.loss, base_dir=base_dir)
     datasets.check_design(graph, dataset)
     return graph, settings, dataset
+
+
+def carried_weights(design_path, *, required: bool = False) -> dict | None:
+    """The weights a design saved with them carries (File ▸ Save with Weights, ``main.py import``);
+    None when it carries none, or a CliError asking for ``--weights`` when they are ``required``."""
+    _graph, params = load_design_with_weights(design_path)
+    if params is None and required:
+        raise CliError(f"{Path(design_path).name} carries no weights: give them with --weights W "
+                       "(or use a design saved with its weights)")
+    return params
 
 
 def load_weights_into(network: Network, path) -> None:

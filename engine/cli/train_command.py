@@ -11,8 +11,9 @@ import sys
 import time
 
 from engine.cli.exporters import EXPORTERS, export, exporter_for
-from engine.cli.options import (CliError, Parser, add_data_options, count, load_design_and_data,
-                                load_weights_into, non_negative, positive, positive_int)
+from engine.cli.options import (CliError, Parser, add_data_options, carried_weights, count,
+                                load_design_and_data, load_weights_into, non_negative, positive,
+                                positive_int, set_weights)
 from engine.cli.progress import Progress, format_loss, format_metric, format_seconds
 from engine.nn.network import Network
 from engine.train.trainer import Trainer, TrainingConfig
@@ -32,7 +33,8 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=positive_int, metavar="N")
     p.add_argument("--l1", type=non_negative, metavar="X", help="L1 penalty")
     p.add_argument("--l2", type=non_negative, metavar="X", help="L2 penalty")
-    p.add_argument("--weights", metavar="IN", help="start from these weights (.npz, .json, .safetensors)")
+    p.add_argument("--weights", metavar="IN", help="start from these weights (.npz, .json, .safetensors); "
+                   "default: those the design carries when it was saved with its weights")
     p.add_argument("--export", metavar="OUT", help=f"write the trained weights ({', '.join(EXPORTERS)})")
     p.add_argument("--json", action="store_true", help="print only a JSON object with the final metrics")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
@@ -54,6 +56,10 @@ def cmd_train(argv: list[str]) -> int:
     network = Network(graph, seed=config.seed, dtype=args.dtype)
     if args.weights:
         load_weights_into(network, args.weights)
+    elif (carried := carried_weights(args.design)) is not None:     # a design saved with its weights
+        set_weights(network, carried)
+        if not args.json:
+            print(f"note: starting from the weights saved in {args.design}", file=sys.stderr)
     trainer = Trainer(network, dataset, config)
     epochs = config.epochs if config.epochs is not None else DEFAULT_EPOCHS
 

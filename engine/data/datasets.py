@@ -18,6 +18,7 @@ from engine.data.builtin import derive_features, generate
 from engine.data.csv_cells import MISSING_POLICIES, TextColumn, check_policy
 from engine.data.csv_rules import apply_rules
 from engine.data.csv_table import csv_columns, read_csv
+from engine.files.resources import resource_path
 from engine.model.errors import DataError
 from engine.model.preprocessing import Preprocessing
 
@@ -27,7 +28,7 @@ __all__ = ["DataError", "Dataset", "BUILTIN_2D", "SKLEARN", "DERIVED_FEATURES", 
 SKLEARN = ("iris", "wine", "breast_cancer", "digits", "diabetes")
 _SKLEARN_TARGET = {"iris": "species", "wine": "cultivar", "breast_cancer": "diagnosis",
                    "digits": "digit", "diabetes": "disease progression"}
-HOUSE_PRICES = Path(__file__).resolve().parents[2] / "resources" / "data" / "house_prices.csv"
+HOUSE_PRICES = resource_path("data", "house_prices.csv")
 MAX_SAMPLES = 1_000_000
 DEFAULTS = {"data": "circle", "target": None, "noise": 0.1, "samples": 200, "features": None,
             "validation": 0.2, "seed": 0, "missing": "refuse"}

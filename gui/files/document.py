@@ -15,16 +15,19 @@ from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine import Graph, GraphError
-from engine.io.design_weights import load_design_with_weights
+from engine.io.model_import import is_onnx, load_design_or_model
 from engine.files.json_text import read_json_text
+from engine.files.resources import resource_path
 
 APP_NAME = "Backprop Studio"
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "examples"
+EXAMPLES_DIR = resource_path("examples")
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "circle.json"
 EXAMPLE_ORDER = ("xor_neurons", "circle", "digits", "house_prices", "skip_connection")
 MAX_RECENT = 8
 UNTITLED = "untitled.json"
 FILE_FILTER = "Backprop Studio designs (*.json);;All files (*)"
+OPEN_FILTER = ("Designs and models (*.json *.onnx);;Backprop Studio designs (*.json);;ONNX models (*.onnx);;"
+               "All files (*)")
 # Set to an .ini path to keep settings out of the user's own (tests do).
 SETTINGS_ENV = "BACKPROP_STUDIO_SETTINGS"
 
@@ -122,13 +125,18 @@ class Document(QObject):
         """Load ``path`` without asking; on failure warn, keep the design, return False."""
         path = Path(path)
         try:
-            design, self.loaded_weights = load_design_with_weights(path)
+            design, self.loaded_weights = load_design_or_model(path)   # .onnx: a model made elsewhere
         except GraphError as e:
             self._warn("Cannot open design", f"Could not open {path.name}.", str(e))
             return False
         if as_example:
             self.replace_design(design, None, path.name)
             self.message.emit(f"Opened the example “{example_title(path)}”")
+        elif is_onnx(path):    # a new design, unsaved: Save must never write over the .onnx
+            self.replace_design(design, None, path.with_suffix(".json").name)
+            self.add_recent(path)
+            self.mark_modified()
+            self.message.emit(f"Imported {path} as a new design with its weights")
         else:
             self.replace_design(design, path)
             self.add_recent(path)
@@ -148,7 +156,7 @@ class Document(QObject):
             return False
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self.widget, "Open design", self._start_dir(),
-                                                  FILE_FILTER)
+                                                  OPEN_FILTER)
             if not path:
                 return False
         ok = self.load(path)

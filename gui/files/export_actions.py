@@ -15,7 +15,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
+from gui.files.import_model import ModelImportCommands
 from gui.files.picture_export import PICTURE_FILTERS, PictureCommands
+from gui.files.project_export import ProjectCommands
 from gui.files.weights_actions import DESIGN_FILTER, WEIGHT_FILTERS, WeightsCommands
 from gui.core.tips import set_tips
 
@@ -27,11 +29,17 @@ ACTIONS = {
                           "Save the design and its trained weights in one file; opening it restores both"),
     "import_weights": ("&Import Weights…", ["Ctrl+I"],
                        "Load weights from a .npz, .json or .safetensors file, checked against the design"),
+    "import_model": ("Import &Model…", [],
+                     "Open an ONNX model (.onnx) as a new design, or load a PyTorch state dict "
+                     "(.safetensors, .pt, .pth) into this design"),
     "export_weights": ("&Export Weights…", ["Ctrl+E"],
                        "Write the weights as .npz, .json, .safetensors or ONNX (.onnx)"),
     "export_pytorch": ("Export as P&yTorch…", [],
                        "Write a PyTorch module (.py) for the design, with its weights beside it "
                        "(.safetensors)"),
+    "export_project": ("Export PyTorch Pro&ject…", [],
+                       "Write a folder to train the design with PyTorch, on one process or many with "
+                       "torchrun: model.py, train.py, the data, the weights and a README"),
     "export_picture": ("Export Pic&ture…", [],
                        "The canvas, or the selection, as PNG (1×, 2×, 4×) or SVG"),
     "export_plots": ("Export P&lots…", [], "The loss and accuracy plots as a PNG image"),
@@ -45,7 +53,7 @@ def _without_arguments(command):
     return lambda _checked=False: command()
 
 
-class ExportActions(QObject, WeightsCommands, PictureCommands):
+class ExportActions(QObject, WeightsCommands, PictureCommands, ModelImportCommands, ProjectCommands):
     """The File menu's import and export commands for one design.
 
     Each command takes an optional path (tests and scripts); without one it asks. It

@@ -17,7 +17,8 @@ from gui.shell.icons import icon
 # name: (text, shortcuts, tip, icon)
 ACTIONS = {
     "new": ("&New", ["Ctrl+N"], "Start a new, empty design", "new"),
-    "open": ("&Open…", ["Ctrl+O"], "Open a design file (.json)", "open"),
+    "open": ("&Open…", ["Ctrl+O"], "Open a design file (.json), or an ONNX model (.onnx) as a new design",
+             "open"),
     "save": ("&Save", ["Ctrl+S"], "Save the design", "save"),
     "save_as": ("Save &As…", ["Ctrl+Shift+S"], "Save the design under a new name", None),
     "quit": ("&Quit", ["Ctrl+Q"], "Quit Backprop Studio", None),

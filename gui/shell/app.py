@@ -3,14 +3,17 @@
     python main.py [DESIGN.json] [--screenshot OUT.png]
 
 On Linux with no display (no DISPLAY or WAYLAND_DISPLAY, and QT_QPA_PLATFORM
-not set), the app runs itself again under ``xvfb-run`` so that it also starts
-on a headless machine. Heavy libraries (scikit-learn, onnx, torch) are never
+not set), the app runs itself again under ``xvfb-run`` (through the entry point,
+``python -m gui.shell.entry``, so that nothing depends on where main.py is) and
+says so on stderr. Heavy libraries (scikit-learn, onnx, torch) are never
 imported here: the window should be up within about a second.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -21,7 +24,8 @@ SCREENSHOT_SIZE = (1600, 1000)
 XVFB = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"]
 UNDER_XVFB = "BACKPROP_STUDIO_UNDER_XVFB"  # set in the re-run, so that it never loops
 PAINT_TIMEOUT_MS = 15000
-MAIN_PY = Path(__file__).resolve().parents[2] / "main.py"
+# The folder holding the gui and engine packages: a checkout, or site-packages.
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -30,10 +34,11 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = _ArgumentParser(prog="main.py", description=f"{APP_NAME}: design, train and watch "
+    p = _ArgumentParser(prog=program_name(), description=f"{APP_NAME}: design, train and watch "
                         "neural networks. Subcommands train, export and gradcheck run without "
                         "the GUI.")
-    p.add_argument("design", nargs="?", metavar="DESIGN.json", help="a design file to open")
+    p.add_argument("design", nargs="?", metavar="DESIGN.json",
+                   help="a design file to open, or a shipped example's name (e.g. house_prices)")
     p.add_argument("--screenshot", metavar="OUT.png",
                    help="open the window at 1600×1000, save a PNG of it after the first paint, exit")
     return p.parse_args(argv)
@@ -44,16 +49,74 @@ def has_display(env=None) -> bool:
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"))
 
 
+def program_name() -> str:
+    """How the user started us: ``backprop-studio`` or ``main.py``."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return "main.py" if name == "main.py" else "backprop-studio"
+
+
+def virtual_display_notice(screenshot: bool) -> str:
+    """What to tell a user whose machine has no display, before the window opens unseen."""
+    if screenshot:
+        return f"{APP_NAME}: no display; taking the screenshot on a virtual display (Xvfb)"
+    command = "python main.py" if program_name() == "main.py" else program_name()
+    return (f"{APP_NAME}: no display found (DISPLAY, WAYLAND_DISPLAY), so the window is running on a "
+            f"virtual display (Xvfb) where nobody can see it. Stop it with Ctrl+C; to see the app, "
+            f"save a picture of it instead: {command} --screenshot out.png [DESIGN]")
+
+
 def rerun_under_xvfb(argv: list[str]) -> int:
     """Run the app again inside a virtual X server; return its exit code."""
     env = dict(os.environ, **{UNDER_XVFB: "1"})
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
     try:
-        return subprocess.call(XVFB + [sys.executable, str(MAIN_PY), *argv], env=env)
-    except KeyboardInterrupt:
-        return 130
+        return run_in_own_session(XVFB + [sys.executable, "-m", "gui.shell.entry", *argv], env)
     except OSError as e:
         print(f"{APP_NAME}: could not start xvfb-run ({e})", file=sys.stderr)
         return 1
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _xvfb_run_folders(pgid: int) -> list[Path]:
+    """The temporary folders (of the X server's -auth file) that xvfb-run made in group ``pgid``."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"-auth" in args:
+                folder = Path(os.fsdecode(args[args.index(b"-auth") + 1])).parent
+                if folder.name.startswith("xvfb-run."):
+                    found.append(folder)
+    return found
+
+
+def run_in_own_session(cmd: list[str], env: dict) -> int:
+    """Run ``cmd`` (xvfb-run: the X server and the app) in a session of its own and wait.
+
+    Ctrl+C, a closed terminal (SIGHUP) or SIGTERM reach only this process, which then ends the
+    whole session quietly: sent to the terminal's group, Ctrl+C would kill the X server under the
+    app and leave it printing tracebacks, and without this no child would outlive us unseen.
+    """
+    child = subprocess.Popen(cmd, env=env, start_new_session=True)
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        leftovers = _xvfb_run_folders(child.pid)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGTERM)     # the app, the X server and xvfb-run at once: quiet
+        child.wait()
+        for folder in leftovers:                     # what xvfb-run would have removed on a normal exit
+            shutil.rmtree(folder, ignore_errors=True)
+        return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else 2
     if sys.platform.startswith("linux") and not has_display():
         if shutil.which("xvfb-run") and not os.environ.get(UNDER_XVFB):
+            print(virtual_display_notice(bool(args.screenshot)), file=sys.stderr, flush=True)
             return rerun_under_xvfb(argv)
         print(f"{APP_NAME} needs a display: none is set (DISPLAY, WAYLAND_DISPLAY) and xvfb-run "
               "is not installed; run `bash setup.sh` or set QT_QPA_PLATFORM=offscreen",
@@ -76,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     """Open the window (or take the screenshot) and run the event loop."""
     from engine import GraphError
+    from engine.files.resources import resolve_design
 
     graph, problem, weights = None, None, None
     if args.design:
+        args.design = resolve_design(args.design)
         try:
             from engine.io.design_weights import load_design_with_weights
             graph, weights = load_design_with_weights(args.design)
@@ -108,6 +174,7 @@ def make_application():
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "main.py"])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName("backprop-studio")   # matches the entry --install-desktop writes
     app.setWindowIcon(icon("app"))
     return app
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-ICON_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"
+from engine.files.resources import resource_path
+
+ICON_DIR = resource_path("icons")
 
 
 @cache

@@ -24,7 +24,7 @@ SHORTCUTS = {
     "zoom_in": ["Ctrl++", "Ctrl+="], "zoom_out": ["Ctrl+-"], "layout": ["Ctrl+L"],
 }
 MENU_ACTIONS = {
-    "file": ["new", "open", "save", "save_as", "save_with_weights", "import_weights",
+    "file": ["new", "open", "save", "save_as", "save_with_weights", "import_weights", "import_model",
              "export_weights", "export_pytorch", "export_project", "export_picture", "export_plots", "export_report",
              "predict_csv", "quit"],
     "train": ["play", "step", "reset", "replay"],
@@ -156,11 +156,12 @@ def test_no_display_reruns_under_xvfb_or_explains(monkeypatch, capsys):
     monkeypatch.setattr(sys, "platform", "linux")
     calls = []
     monkeypatch.setattr(gui_app.shutil, "which", lambda name: "/usr/bin/xvfb-run")
-    monkeypatch.setattr(gui_app.subprocess, "call", lambda cmd, env: calls.append((cmd, env)) or 7)
+    monkeypatch.setattr(gui_app, "run_in_own_session", lambda cmd, env: calls.append((cmd, env)) or 7)
     assert gui_app.main(["d.json", "--screenshot", "o.png"]) == 7
     cmd, env = calls[0]
     assert cmd[:4] == ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24"]
     assert cmd[-3:] == ["d.json", "--screenshot", "o.png"] and env[gui_app.UNDER_XVFB] == "1"
+    capsys.readouterr()                          # the notice of the virtual display
     monkeypatch.setattr(gui_app.shutil, "which", lambda name: None)
     assert gui_app.main([]) == 1
     err = capsys.readouterr().err.strip().splitlines()
