@@ -10,17 +10,10 @@ import pytest
 
 from engine.cli import main
 from engine.io.weights import load_preprocessing
+from tests.cli.test_predict import design as design_doc
 
 ort = pytest.importorskip("onnxruntime")
 torch = pytest.importorskip("torch")
-
-
-def _design(n_in, n_out, loss, out_act):
-    return {"format": "backprop-studio-design", "version": 1, "loss": loss,
-            "nodes": [{"id": "x", "kind": "input", "size": n_in},
-                      {"id": "h", "kind": "hidden", "size": 6, "activation": "tanh"},
-                      {"id": "y", "kind": "output", "size": n_out, "activation": out_act}],
-            "connections": [{"src": "x", "dst": "h"}, {"src": "h", "dst": "y"}]}
 
 
 def _train(tmp_path, columns, rows, design):
@@ -52,7 +45,7 @@ def test_exports_of_a_price_model_answer_in_euros_as_predict_does(tmp_path, caps
     area, rooms = rng.normal(140, 40, 80), rng.integers(1, 9, 80)
     price = 2000 * area + 9000 * rooms + 20_000 + rng.normal(0, 3000, 80)
     rows = [[f"{a:.2f}", str(r), f"{p:.0f}"] for a, r, p in zip(area, rooms, price)]
-    design, weights, data = _train(tmp_path, ["area_m2", "rooms", "price"], rows, _design(2, 1, "mse", "linear"))
+    design, weights, data = _train(tmp_path, ["area_m2", "rooms", "price"], rows, design_doc(2, 1, "mse", "linear"))
     raw = np.column_stack([area.round(2), rooms]).astype(np.float32)
     want = np.array([float(r["predicted_price"]) for r in _predicted(design, weights, data, capsys)])
     assert 150_000 < want.mean() < 450_000
@@ -72,7 +65,7 @@ def test_an_onnx_classifier_gives_the_probabilities_predict_writes(tmp_path, cap
     kind = np.where(height + 100 * (city == "paris") > 950, "tall", "short")
     rows = [[f"{h:.1f}", c, k] for h, c, k in zip(height, city, kind)]
     design, weights, data = _train(tmp_path, ["height_mm", "city", "kind"], rows,
-                                   _design(3, 1, "bce", "sigmoid"))
+                                   design_doc(3, 1, "bce", "sigmoid"))
     out = tmp_path / "m.onnx"
     assert main(["export", str(design), "--weights", str(weights), str(out)]) == 0
     session = ort.InferenceSession(str(out))

@@ -4,27 +4,22 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QMainWindow
 
 from engine import Graph
 from engine.data.datasets import HOUSE_PRICES
-from gui.canvas.scene import CanvasScene
-from gui.canvas.view import CanvasView
 from gui.core.formatting import fmt, fmt_units
 from gui.plots.boundary import DecisionBoundaryView
 from gui.replay.controller import ReplayController
+from tests.gui.test_replay_widgets import Window as ReplayWindow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 
-class Window(QMainWindow):
+class Window(ReplayWindow):
+    """The replay's window, with the decision boundary it rings examples on."""
+
     def __init__(self, graph):
-        super().__init__()
-        self.graph = graph
-        self.scene = CanvasScene(graph, QUndoStack(self), self)
-        self.view = CanvasView(self.scene)
-        self.setCentralWidget(self.view)
+        super().__init__(graph)
         self.boundary = DecisionBoundaryView()
 
 
