@@ -57,13 +57,26 @@ class Dataset:
     labels_train: np.ndarray | None = None
     labels_val: np.ndarray | None = None
     loss: str = "mse"
-    feature_mean: np.ndarray | None = None
-    feature_std: np.ndarray | None = None
-    target_mean: float = 0.0
-    target_std: float = 1.0
     skipped_columns: list[str] = field(default_factory=list)
     preprocessing: Preprocessing | None = None
     notes: list[str] = field(default_factory=list)     # what was done to the data, for the user
+
+    # The transform's numbers, read from the one place they are kept.
+    @property
+    def feature_mean(self) -> np.ndarray:
+        return self.preprocessing.mean
+
+    @property
+    def feature_std(self) -> np.ndarray:
+        return self.preprocessing.std
+
+    @property
+    def target_mean(self) -> float:
+        return self.preprocessing.target_mean
+
+    @property
+    def target_std(self) -> float:
+        return self.preprocessing.target_std
 
     @property
     def n_inputs(self) -> int:
@@ -204,7 +217,6 @@ def load_dataset(spec: str, *, loss: str = "mse", target: str | int | None = Non
                    points_train=None if points is None else points[train],
                    points_val=None if points is None else points[val],
                    labels_train=labels[train], labels_val=labels[val], loss=loss,
-                   feature_mean=mean, feature_std=std, target_mean=t_mean, target_std=t_std,
                    skipped_columns=src.skipped + rules.dropped, preprocessing=preprocessing,
                    notes=src.notes + rules.notes)
 
