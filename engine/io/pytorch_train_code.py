@@ -274,6 +274,7 @@ def main():
             save_predictions(model.eval(), args.predictions, rows)
             print(f"wrote {args.predictions}", flush=True)
     if world > 1:
+        dist.barrier()  # wait for rank 0's files: a group torn down while a peer still runs can abort
         dist.destroy_process_group()
 
 
