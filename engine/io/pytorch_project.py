@@ -127,7 +127,8 @@ Written by Backprop Studio's *Export PyTorch Project*. It needs Python with `tor
 The defaults are the design's settings ({config.optimizer}, learning rate {config.lr:g}, batch size
 {config.batch_size} per process, {epochs} epochs, L1 {config.l1:g}, L2 {config.l2:g}); `python train.py --help`
 lists the flags. The processes talk over gloo on CPUs and nccl on GPUs. Rank 0 prints the losses
-each epoch and writes `trained.safetensors`.
+each epoch and writes `trained.safetensors`. Where this machine's hostname does not resolve (some
+containers), torchrun waits for it forever: add `--local-addr=127.0.0.1` after `--standalone`.
 
 ## Back into Backprop Studio
 

@@ -111,12 +111,15 @@ def test_a_failure_leaves_no_half_project(tmp_path):
 
 # ----- running it ----------------------------------------------------------------------------
 def _torchrun(tmp_path):
-    """A project trained by two processes under torchrun, with predictions for the validation rows."""
+    """A project trained by two processes under torchrun, with predictions for the validation rows.
+
+    --local-addr keeps the run on the loopback address: in a container or chroot whose hostname does
+    not resolve, torchrun otherwise retries the hostname until the timeout."""
     folder = tmp_path / "proj"
     graph = _design()
     export_project(graph, Network(graph, seed=5).parameters(), folder)
     run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                          "train.py", "--device", "cpu", "--out", "trained.safetensors",
+                          "--local-addr=127.0.0.1", "train.py", "--device", "cpu", "--out", "trained.safetensors",
                           "--predictions", "predictions.csv"],
                          cwd=folder, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
