@@ -1,7 +1,8 @@
-"""An ONNX model as a design with its weights: a chain of dense layers (engine.io.onnx_chain).
+"""An ONNX model as a design with its weights: dense layers, skip connections included (engine.io.onnx_layers).
 
 The graph input (float, [batch, n] with n fixed) becomes the input node, each layer a node
-(``h1``, ``h2``..., the last one ``y``; an app's own export keeps its node ids), and the loss
+(``h1``, ``h2``..., the last one ``y``; an app's own export keeps its node ids), each weighted
+term of a layer a connection, and the loss
 is guessed from the output: softmax → softmax_ce, sigmoid → bce, else mse (an app's export
 names it). The app's own exports of trained designs get their preprocessing back
 (engine.io.onnx_transform_import). The result is checked whole before it is returned: the
@@ -17,7 +18,7 @@ import numpy as np
 
 from engine.io.auto_layout import lay_out
 from engine.io.imported import ImportedModel, ModelImportError, read_source_bytes, shape_text
-from engine.io.onnx_chain import Chain, Layer
+from engine.io.onnx_layers import INPUT, Layer, Layers
 from engine.io.onnx_transform_import import check_transform_nodes, has_transform, is_transform_node, read_transform
 from engine.model.errors import GraphError
 from engine.model.graph import Graph
@@ -78,15 +79,31 @@ def _graph_output(model, where: str) -> str:
     return model.graph.output[0].name
 
 
+def _app_ids(layers: list[Layer]) -> tuple[str, list[str]] | None:
+    """An app export's own node ids: its Gemms are named "node/from src", one per connection."""
+    input_ids, ids = set(), []
+    for layer in layers:
+        names = [re.fullmatch(r"(.+)/from (.+)", n or "") for n in layer.nodes if "/from " in (n or "")]
+        if len(names) != len(layer.terms) or not all(names) or len({m.group(1) for m in names}) != 1:
+            return None
+        ids.append(names[0].group(1))
+        input_ids |= {m.group(2) for m, (src, _) in zip(names, layer.terms) if src == INPUT}
+    if len(input_ids) != 1:
+        return None
+    input_id = input_ids.pop()
+    every = [input_id] + ids
+    for layer, dst in zip(layers, ids):
+        names = [n for n in layer.nodes if "/from " in (n or "")]
+        if any(n != f"{dst}/from {every[src + 1]}" for n, (src, _) in zip(names, layer.terms)):
+            return None
+    if len(set(every)) != len(every) or any(valid_new_id(i) is not None for i in every):
+        return None
+    return input_id, ids
+
+
 def _ids(layers: list[Layer]) -> tuple[str, list[str]]:
-    """Node ids: an app export's own (its Gemms are named "node/from src"), else x, h1..., y."""
-    names = [re.fullmatch(r"(.+)/from (.+)", layer.nodes[0] or "") for layer in layers]
-    if all(names):
-        ids = [names[0].group(2)] + [m.group(1) for m in names]
-        chained = all(m.group(2) == ids[i] for i, m in enumerate(names))
-        if chained and len(set(ids)) == len(ids) and all(valid_new_id(i) is None for i in ids):
-            return ids[0], ids[1:]
-    return "x", [f"h{i + 1}" for i in range(len(layers) - 1)] + ["y"]
+    """Node ids: an app export's own, else x, h1..., y."""
+    return _app_ids(layers) or ("x", [f"h{i + 1}" for i in range(len(layers) - 1)] + ["y"])
 
 
 def _loss(model, last: Layer) -> str:
@@ -97,26 +114,42 @@ def _loss(model, last: Layer) -> str:
 
 
 def _build(model, width: int, layers: list[Layer], where: str) -> tuple[Graph, dict]:
-    total = sum(layer.W.size + layer.size for layer in layers)
+    total = sum(W.size for layer in layers for _, W in layer.terms) + sum(layer.size for layer in layers)
     if total > MAX_PARAMETERS:
         raise ModelImportError(f"{where}: {total:,} parameters, more than a design may have ({MAX_PARAMETERS:,})")
     input_id, ids = _ids(layers)
+    every = [input_id] + ids
     try:
         graph = Graph(loss=_loss(model, layers[-1]))
         graph.add_node("input", width, "linear", id=input_id)
-        src, params = input_id, {}
+        params = {}
         for node_id, layer in zip(ids, layers):
             kind = "output" if layer is layers[-1] else "hidden"
             graph.add_node(kind, layer.size, layer.activation, id=node_id)
-            graph.connect(src, node_id)
-            params[weight_name(src, node_id)] = layer.W.astype(np.float32)
+            for src, W in layer.terms:
+                name = weight_name(every[src + 1], node_id)
+                if name in params:      # two products of the same source: one connection, weights summed
+                    params[name] = params[name] + W.astype(np.float32)
+                    continue
+                graph.connect(every[src + 1], node_id)
+                params[name] = W.astype(np.float32)
             b = layer.b if layer.b is not None else np.zeros(layer.size)
             params[bias_name(node_id)] = b.astype(np.float32)
-            src = node_id
     except GraphError as e:
         raise ModelImportError(f"{where}: {e}") from None
     lay_out(graph)
     return graph, params
+
+
+def _mapping(layers: list[Layer], graph: Graph) -> list[str]:
+    """One line per layer: the ONNX nodes → the design's weights, bias and activation."""
+    ids = list(graph.nodes)
+    lines = []
+    for node_id, layer in zip(ids[1:], layers):
+        weights = ", ".join(f"{weight_name(ids[src + 1], node_id)} {shape_text(W.shape)}" for src, W in layer.terms)
+        lines.append(f"{', '.join(n for n in layer.nodes if n) or '(unnamed)'} → {weights}, "
+                     f"{bias_name(node_id)}, {layer.activation}")
+    return lines
 
 
 def _check_values(params: dict, where: str) -> None:
@@ -182,14 +215,14 @@ def _import(path: Path, where: str) -> ImportedModel:
         if len(transform.features) != model_width:
             raise ModelImportError(f"{where}: its metadata names {len(transform.features)} features, but the "
                                    f"input takes {model_width}")
-        chain = Chain(consts, "standardised", len(transform.inputs), where)
+        reader = Layers(consts, "standardised", len(transform.inputs), where)
         nodes = [n for n in model.graph.node if not is_transform_node(n)]
         end = "network output" if any(n.name.startswith("postprocess/") for n in model.graph.node) else output
     else:
-        chain, nodes, end = Chain(consts, input_name, model_width, where), model.graph.node, output
+        reader, nodes, end = Layers(consts, input_name, model_width, where), model.graph.node, output
     for node in nodes:
-        chain.read(node)
-    layers = chain.end(end)
+        reader.read(node)
+    layers = reader.end(end)
     width = len(transform.inputs) if transform is not None else model_width
     graph, params = _build(model, width, layers, where)
     if transform is not None:
@@ -197,10 +230,10 @@ def _import(path: Path, where: str) -> ImportedModel:
         graph.preprocessing = transform
     _check_values(params, where)
     verify(model, graph, params, input_name, model_width, where)
-    mapping = [f"{', '.join(n for n in layer.nodes if n) or '(unnamed)'} → {weight_name(src, dst)} "
-               f"{shape_text(layer.W.shape)}, {bias_name(dst)}, {layer.activation}"
-               for layer, (src, dst) in zip(layers, graph.connections)]
+    mapping = _mapping(layers, graph)
     sizes = " → ".join(str(n.size) for n in graph.nodes.values())
-    summary = (f"{len(layers)} dense layer{'s' * (len(layers) != 1)} ({sizes}), loss {graph.loss}"
+    skips = len(graph.connections) - len(layers)
+    summary = (f"{len(layers)} dense layer{'s' * (len(layers) != 1)} ({sizes})"
+               + (f", {skips} skip connection{'s' * (skips != 1)}" if skips else "") + f", loss {graph.loss}"
                + (f", with the preprocessing of {transform.target or 'its target'}" if transform else ""))
     return ImportedModel(graph, params, mapping, summary)

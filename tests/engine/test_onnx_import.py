@@ -214,3 +214,55 @@ def test_a_gemm_without_transpose_or_bias(tmp_path):
     np.testing.assert_array_equal(result.params["W:x->y"], w.T)
     np.testing.assert_array_equal(result.params["b:y"], np.zeros(2, np.float32))
     np.testing.assert_allclose(after, before, atol=1e-5)
+
+
+def test_the_apps_export_with_skip_connections_comes_back_whole(tmp_path):
+    """One Gemm per connection and a Sum: every connection comes back under its own name."""
+    from engine.files.resources import example_path
+    g = Graph.load(example_path("skip_connection"))
+    params = Network(g, seed=3).parameters()
+    source = tmp_path / "skip.onnx"
+    export_onnx(g, params, source)
+    result = import_onnx(source)
+    assert sorted(result.graph.connections) == sorted(g.connections) and len(g.connections) > len(g.nodes) - 1
+    assert list(result.graph.nodes) == list(g.nodes)
+    for name, value in params.items():
+        np.testing.assert_allclose(result.params[name], value, rtol=1e-6, atol=1e-7)
+    assert "skip connection" in result.summary
+    x = np.random.default_rng(1).normal(size=(12, g.nodes[next(iter(g.nodes))].size))
+    again = build_model(result.graph, result.params).SerializeToString()
+    np.testing.assert_allclose(run(again, x), run(source, x), atol=1e-5)
+
+
+def test_a_skip_connection_written_by_hand_as_matmuls_and_add(tmp_path):
+    """h2 = relu(h1 W1 + x Wskip + c): two MatMuls of different layers added, then a bias."""
+    rng = np.random.default_rng(2)
+    w = {n: rng.normal(size=s).astype(np.float32) for n, s in
+         [("w0", (3, 4)), ("w1", (4, 2)), ("wskip", (3, 2)), ("c0", (4,)), ("c1", (2,))]}
+    nodes = [helper.make_node("MatMul", ["features", "w0"], ["m0"], name="mm0"),
+             helper.make_node("Add", ["m0", "c0"], ["s0"], name="add0"),
+             helper.make_node("Relu", ["s0"], ["r0"], name="relu0"),
+             helper.make_node("MatMul", ["r0", "w1"], ["m1"], name="mm1"),
+             helper.make_node("MatMul", ["features", "wskip"], ["mskip"], name="mmskip"),
+             helper.make_node("Add", ["m1", "mskip"], ["sum"], name="skip"),
+             helper.make_node("Add", ["sum", "c1"], ["out"], name="bias")]
+    g = helper.make_graph(nodes, "skip", [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", 3])],
+                          [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["n", 2])],
+                          initializer=[numpy_helper.from_array(v, n) for n, v in w.items()])
+    source = tmp_path / "skip.onnx"
+    source.write_bytes(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+                       .SerializeToString())
+    result = import_onnx(source)
+    assert sorted(result.graph.connections) == [("h1", "y"), ("x", "h1"), ("x", "y")]
+    np.testing.assert_allclose(result.params["W:x->y"], w["wskip"].T)
+    x = rng.normal(size=(8, 3))
+    again = build_model(result.graph, result.params).SerializeToString()
+    np.testing.assert_allclose(run(again, x), run(source, x), atol=1e-5)
+
+
+def test_a_layer_that_does_not_reach_the_output_is_refused(tmp_path):
+    model = matmul_add_model(dims=(3, 4, 2))
+    model.graph.initializer.append(numpy_helper.from_array(np.ones((3, 5), np.float32), "wdead"))
+    model.graph.node.insert(0, helper.make_node("MatMul", ["features", "wdead"], ["mdead"], name="dead_mm"))
+    model.graph.node.insert(1, helper.make_node("Relu", ["mdead"], ["rdead"], name="dead_relu"))
+    assert "does not reach the model's output" in _refusal(tmp_path, model)
