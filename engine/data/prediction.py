@@ -1,11 +1,12 @@
 """Predicting on a CSV with a trained model's preprocessing: raw rows in, a table of predictions out.
 
 The columns are found by the names saved with the model (``Preprocessing.features``,
-and ``categories`` for one-hot encoded text columns); the target column may be
-absent. A text value the model never saw gives all zeros and a warning. Missing
-cells follow ``missing`` as in training: "refuse", "drop" the row, or fill with the
-training "mean" the model keeps. ``predict_csv`` does it all given the network's
-forward function, so that the command line and the GUI write the same file.
+and ``categories`` for one-hot encoded text columns, given either as the text column
+or as its 0/1 columns ``city=paris``...); the target column may be absent. A text
+value the model never saw gives all zeros and a warning. Missing cells follow
+``missing`` as in training: "refuse", "drop" the row, or fill with the training
+"mean" the model keeps. ``predict_csv`` does it all given the network's forward
+function, so that the command line and the GUI write the same file.
 """
 from __future__ import annotations
 
@@ -103,6 +104,8 @@ def read_prediction_rows(path, preprocessing: Preprocessing, missing: str = "ref
                           None if t is None else [r[t] for r in records])
     source = [""] * len(p.features)         # the file's column behind each feature
     for name, cats in p.categories.items():
+        if _find(name, columns) is None and all(_find(f"{name}={c}", columns) is not None for c in cats):
+            continue        # already one-hot, as a PyTorch project's data files hold it: read as numbers
         j = _column(name, columns, path)
         at = [p.features.index(f"{name}={c}") for c in cats]
         rows.raw[:, at] = _encode_text(rows, j, columns[j], cats)

@@ -109,6 +109,18 @@ def test_without_the_target_column_and_with_an_unseen_city(trained, tmp_path, ca
     np.testing.assert_allclose(np.array([[float(v) for v in r[4:]] for r in rows]), probs, rtol=1e-5)
 
 
+def test_text_columns_given_already_one_hot_as_a_pytorch_project_writes_them(trained, tmp_path, capsys):
+    design_path, weights, _ = trained
+    area, year, city, _, _ = houses(n=6, seed=3)
+    data = write_csv(tmp_path / "onehot.csv", ["area", "year", "city=lyon", "city=paris", "city=rome"],
+                     [[f"{a:.3f}", f"{y:.0f}", *(int(c == k) for k in range(3))] for a, y, c in zip(area, year, city)])
+    assert main(["predict", str(design_path), "--weights", str(weights), str(data)]) == 0
+    header, rows = read_table(capsys.readouterr()[0])
+    assert header[5] == "predicted_grade"
+    _, probs = expected_units(weights, raw_features(np.round(area, 3), year, city))
+    np.testing.assert_allclose(np.array([[float(v) for v in r[6:]] for r in rows]), probs, rtol=1e-5)
+
+
 def test_regression_round_trip_in_the_targets_units(tmp_path, capsys):
     area, year, city, price, _ = houses(120, seed=1)
     data = write_csv(tmp_path / "prices.csv", ["area", "city", "year", "price"],
