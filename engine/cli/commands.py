@@ -5,6 +5,7 @@
     python main.py gradcheck DESIGN.json [--data xor] [--samples N] [--seed 0]
     python main.py predict DESIGN.json --weights W DATA.csv [--out OUT.csv] [--missing drop|mean]
     python main.py import MODEL.onnx|STATE.(safetensors|pt|pth) OUT.json [--design DESIGN.json]
+    python main.py diagnose DESIGN.json [--weights W] [--data NAME|CSV] [--probe-steps N] [--json]
 
 Each subcommand lives in its own module (train_command, export_command, gradcheck,
 predict_command).
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
+from engine.cli.diagnose_command import cmd_diagnose
 from engine.cli.export_command import cmd_export, export_parser
 from engine.cli.exporters import EXPORTERS, export, exporter_for
 from engine.cli.gradcheck import cmd_gradcheck, gradcheck_parser
@@ -39,7 +41,7 @@ __all__ = ["main", "COMMANDS", "INPUT_ERRORS", "CliError", "EXPORTERS", "export"
 INPUT_ERRORS = (GraphError, DataError, WeightsError, ExportError, ConfigError, OSError)
 
 COMMANDS = {"train": cmd_train, "export": cmd_export, "gradcheck": cmd_gradcheck, "predict": cmd_predict,
-            "import": cmd_import}
+            "import": cmd_import, "diagnose": cmd_diagnose}
 
 
 def main(argv: list[str]) -> int:

@@ -1,7 +1,7 @@
 """The ``backprop-studio`` command, and ``python main.py``: the app, or the command line.
 
     backprop-studio [DESIGN] [--screenshot OUT.png]       the app; DESIGN is a file or an example's name
-    backprop-studio train|export|gradcheck|predict|import ...   the command line (each has --help)
+    backprop-studio train|export|gradcheck|predict|import|diagnose ...   the command line (each has --help)
     backprop-studio --install-desktop                     add the app and its icon to the desktop's menu
 
 Both sides are imported only when chosen, so the command line never loads Qt and the app
@@ -13,7 +13,7 @@ import sys
 
 # Kept here rather than read from engine.cli so that starting the app does not import it;
 # tests/cli/test_entry.py checks that every command engine.cli knows is listed.
-COMMANDS = ("train", "export", "gradcheck", "predict", "import")
+COMMANDS = ("train", "export", "gradcheck", "predict", "import", "diagnose")
 INSTALL_DESKTOP = "--install-desktop"
 
 
