@@ -122,6 +122,7 @@ class Trainer:
         self._step_count = 0
         self._pos = 0
         self._perm: np.ndarray | None = None
+        self.last_batch: tuple | None = None   # (X, T) of the latest step (reused buffers)
         self._history: deque[EpochReport] = deque(maxlen=HISTORY_LIMIT)
         self._diverged_reason: str | None = None
         self._checkpoint = None
@@ -220,6 +221,7 @@ class Trainer:
         xb, tb = self._batch if idx.shape[0] == self._bs else self._last
         np.take(self._X, idx, axis=0, out=xb)
         np.take(self._T, idx, axis=0, out=tb)
+        self.last_batch = (xb, tb)
         cfg = self.config
         loss = self.network.train_step(xb, tb, self.optimizer, cfg.l1, cfg.l2)
         self._pos += idx.shape[0]
