@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 
 from engine import Graph
+from engine.model.loss_pairing import follow_output
 from gui.canvas.layout import column_layout
 from gui.core.commands import push_edit
 
@@ -37,7 +38,8 @@ class SceneEdits:
             act = str(act)
         added = []
         if not self._edit(f"Add {label}", lambda g: added.append(
-                g.add_node(kind, size, act, position=(round(pos.x()), round(pos.y()))).id)):
+                g.add_node(kind, size, act, position=(round(pos.x()), round(pos.y()))).id)
+                or (kind == "output" and follow_output(g))):     # the loss follows the new output
             return None
         self.clearSelection()
         self.node_items[added[0]].setSelected(True)
@@ -49,7 +51,8 @@ class SceneEdits:
 
     def set_activation(self, node_id: str, activation: str) -> bool:
         return self._edit(f"Set activation of {self._label(node_id)} to {activation}",
-                          lambda g: g.update_node(node_id, activation=activation))
+                          lambda g: g.update_node(node_id, activation=activation).kind == "output"
+                          and follow_output(g))   # the loss follows the output unless chosen
 
     def remove_edge(self, src: str, dst: str, i: int, j: int) -> bool:
         text = self.connection_items[(src, dst)].edge_label(i, j)

@@ -9,47 +9,26 @@ a refused edit leaves the Graph alone and shows the Graph's reason.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QLabel, QLineEdit,
+                               QPushButton, QSpinBox, QStackedWidget, QWidget)
 
 from engine import Graph, GraphError
 from engine.nn.activations import ACTIVATIONS, FORMULA, HIDDEN_ACTIVATIONS
 from engine.nn.losses import LOSSES
+from engine.model.loss_pairing import choose_loss, follow_output
 from engine.model.param_names import weight_name
 from gui.core.commands import push_edit
+from gui.shell.design_summary import KIND_TEXT, LOSS_TEXT, parameter_count
+from gui.shell.design_summary import design_summary as design_summary
+from gui.shell.edge_gradient import gradient_text, replay_gradients
+from gui.shell.inspector_parts import form_page, scrolled
+from gui.shell.inspector_parts import text_label as _label
+from gui.shell.loss_note import LossNote
 
 MAX_SIZE = 100_000
-LOSS_TEXT = {"mse": "mse (regression)", "bce": "bce (sigmoid output)",
-             "softmax_ce": "softmax_ce (softmax output)"}
-KIND_TEXT = {"input": "input (the data's features)", "hidden": "hidden",
-             "output": "output (the prediction)"}
-
-
-def parameter_count(graph: Graph) -> int:
-    """Trainable numbers: present (unmasked) edges plus one bias per non-input neuron."""
-    return graph.edge_count() + sum(n.size for n in graph.nodes.values() if n.kind != "input")
-
-
-def design_summary(graph: Graph) -> str:
-    """One line for the status bar: nodes, edges, loss."""
-    n, e = len(graph.nodes), graph.edge_count()
-    return (f"{n} node{'s' * (n != 1)} · {e:,} edge{'s' * (e != 1)} · "
-            f"{parameter_count(graph):,} parameters · loss {graph.loss}")
-
-
-def _label(text: str = "", *, title: bool = False, wrap: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(wrap)
-    label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-    if title:
-        font = label.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.15)
-        label.setFont(font)
-    return label
+MIN_PAGE_HEIGHT, MAX_PAGE_HEIGHT = 80, 260   # px the page claims of the dock; more scrolls
 
 
 class Inspector(QWidget):
@@ -64,6 +43,8 @@ class Inspector(QWidget):
         self.undo_stack = undo_stack
         self.scene = scene
         self.network = None
+        self.gradients: dict | None = None      # the latest training step's; None: none computed
+        self.replay = None                      # while it shows a pass, its gradients are shown
         self._node_id: str | None = None
         self._conn: tuple[str, str] | None = None
         self._edge: tuple[str, str, int, int] | None = None
@@ -79,10 +60,9 @@ class Inspector(QWidget):
         self.message_label = _label(wrap=True)
         self.message_label.setStyleSheet("color: #b71c1c;")
         self.message_label.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(self.stack)
-        layout.addWidget(self.message_label)
+        self.loss_note = LossNote()
+        self.loss_note.fix_requested.connect(self.set_loss)
+        self.scroll = scrolled((self.stack, self.message_label), self, above=self.loss_note)
 
         scene.selection_changed.connect(self._on_selection_changed)
         unfollow = graph.events.follow(self.refresh)
@@ -92,17 +72,7 @@ class Inspector(QWidget):
     # ----- pages ----------------------------------------------------------------
     def _add_page(self, name: str, title: QLabel, rows: tuple) -> None:
         """A page of the stack: ``title`` over a form of rows, each a (label, field) pair or one widget."""
-        page = QWidget()
-        outer = QVBoxLayout(page)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(title)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
-        outer.addLayout(form)
-        outer.addStretch(1)
-        for row in rows:
-            form.addRow(*(row if isinstance(row, tuple) else (row,)))
-        self.pages[name] = page
+        page = self.pages[name] = form_page(title, rows)
         self.stack.addWidget(page)
 
     def _build_summary(self):
@@ -170,16 +140,28 @@ class Inspector(QWidget):
         self.weight_spin.setToolTip("This edge's weight in the current network; Enter to apply")
         self.weight_spin.valueChanged.connect(self._commit_weight)
         self.no_weights_label = _label("no weights yet: train or press Reset", wrap=True)
-        self.gradient_label = QLabel()
+        self.gradient_label = _label()
         self._add_page("edge", self.edge_title, (
             ("", self.edge_state_label), ("Weight", self.weight_spin),
-            ("", self.no_weights_label), ("dL/dw", self.gradient_label)))
+            ("", self.no_weights_label), ("∂L/∂w", self.gradient_label)))
 
     # ----- public -----------------------------------------------------------------
     def set_network(self, network) -> None:
         """Give the inspector a network whose weights it shows and edits (None: none)."""
         self.network = network
         self.refresh()
+
+    def set_gradients(self, gradients: dict | None) -> None:
+        """The latest training step's gradients (None: no step since the weights were made);
+        shown from the next refresh (``set_network`` refreshes)."""
+        self.gradients = gradients
+
+    def follow_replay(self, replay) -> None:
+        """Show ``replay``'s gradients while it shows a pass (it has ``active``, ``steps``, ``dock``
+        and ``bar``); the inspector refreshes when the replay is shown, hidden or re-traced."""
+        self.replay = replay
+        for signal in (replay.dock.visibilityChanged, replay.bar.example_changed):
+            signal.connect(lambda *_: QTimer.singleShot(0, self.refresh))   # after it traced
 
     def current_page(self) -> str:
         return next(k for k, w in self.pages.items() if w is self.stack.currentWidget())
@@ -210,19 +192,23 @@ class Inspector(QWidget):
     def set_activation(self, node_id: str, activation: str) -> str | None:
         if node_id not in self.graph.nodes or self.graph.nodes[node_id].activation == activation:
             return None
-        return self._edit(f"Set activation of {node_id} to {activation}",
-                          lambda g: g.update_node(node_id, activation=activation))
+        followed = []
+
+        def edit(g: Graph):
+            node = g.update_node(node_id, activation=activation)    # the loss follows the output
+            followed.append(node.kind == "output" and follow_output(g))    # unless the user chose it
+        refusal = self._edit(f"Set activation of {node_id} to {activation}", edit)
+        if refusal is None and followed[0]:
+            self.show_message(f"The loss follows the {activation} output: {followed[0]} "
+                              "(Ctrl+Z undoes both)")
+        return refusal
 
     def set_loss(self, loss: str) -> str | None:
         if loss == self.graph.loss:
             return None
-        refusal = self._edit(f"Set loss to {loss}", lambda g: g.set_loss(loss))
-        if refusal is None:
-            try:
-                self.graph.check_loss()
-            except GraphError as e:
-                self.show_message(f"Note: {e}")
-        return refusal
+        # The user's own choice: from now on the loss stays when the output changes. A mismatch
+        # is allowed (the output may change next); the loss note explains it and offers the fix.
+        return self._edit(f"Set loss to {loss}", lambda g: choose_loss(g, loss))
 
     def set_weight(self, src: str, dst: str, i: int, j: int, value: float) -> str | None:
         """Write one weight of the network (not a design edit, so not undoable)."""
@@ -255,6 +241,11 @@ class Inspector(QWidget):
             page = self._choose_page()
             getattr(self, f"_fill_{page}")()
             self.stack.setCurrentWidget(self.pages[page])
+            self.loss_note.show_for(self.graph)
+            # The page asks for its full height, less what a shown note takes (it then scrolls).
+            note = 0 if self.loss_note.isHidden() else self.loss_note.sizeHint().height()
+            wanted = min(self.pages[page].minimumSizeHint().height() + 12, MAX_PAGE_HEIGHT)
+            self.scroll.setMinimumHeight(max(MIN_PAGE_HEIGHT, wanted - note))
         finally:
             self._refreshing = False
 
@@ -350,10 +341,11 @@ class Inspector(QWidget):
             self.weight_spin.setValue(float(W[i, j]))
             self.weight_spin.blockSignals(False)
             self.weight_spin.setEnabled(not removed)
-        grads = getattr(self.network, "gradients", None) if has else None
-        G = grads.get(weight_name(src, dst)) if isinstance(grads, dict) else None
-        self.gradient_label.setText(f"{float(G[i, j]):.6g}" if G is not None and G.shape == W.shape
-                                    else "—")
+        shape = (self.graph.nodes[dst].size, self.graph.nodes[src].size)
+        text, tip = gradient_text(src, dst, i, j, shape, replay_gradients(self.replay),
+                                  self.gradients if has else None)
+        self.gradient_label.setText(text)
+        self.gradient_label.setToolTip(tip)
 
     def _weights(self, src: str, dst: str) -> np.ndarray | None:
         """The live weight matrix of src → dst if the network has one of the design's shape."""

@@ -53,7 +53,9 @@ def test_nothing_selected_shows_the_design_summary(window):
     assert g.loss == "bce" and ins.loss_combo.currentData() == "bce"
     # A mismatched loss is allowed (the user may change the output next) but explained.
     ins.set_loss("softmax_ce")
-    assert "softmax" in ins.message_label.text() and ins.status_label.text() != "Ready to train."
+    note = ins.loss_note
+    assert note.isVisible() and "softmax" in note.text.text() and note.fix_button.text() == "Use bce"
+    assert ins.status_label.text() != "Ready to train."
 
 
 def test_node_page_shows_the_node(window):
