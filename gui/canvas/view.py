@@ -16,7 +16,8 @@ from gui.core.mime import carries_palette_entry, payload_from_mime_data
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 WHEEL_STEP = 1.0015      # zoom factor per 1/8 degree of wheel rotation
 BUTTON_STEP = 1.25
-FIT_MARGIN = 30.0
+FIT_MARGIN = 24.0        # pixels between the design and the view's edges after a fit
+MAX_FIT_SCALE = 1.5
 
 
 class CanvasView(QGraphicsView):
@@ -64,17 +65,25 @@ class CanvasView(QGraphicsView):
         self.zoom_by(1 / BUTTON_STEP)
 
     def fit_to_view(self) -> None:
-        """Show the whole design (at most at 1.5× size)."""
-        rect = self.scene().itemsBoundingRect()
-        if rect.isEmpty():
-            rect = QRectF(-200, -150, 400, 300)
-        self.fitInView(rect.adjusted(-FIT_MARGIN, -FIT_MARGIN, FIT_MARGIN, FIT_MARGIN),
-                       Qt.KeepAspectRatio)
-        if self.scale_factor() > 1.5:
-            self.zoom_by(1.5 / self.scale_factor())
-        elif self.scale_factor() < MIN_SCALE:
-            self.zoom_by(MIN_SCALE / self.scale_factor())
+        """Show the whole design, node labels included, FIT_MARGIN pixels from each edge
+        (at most at 1.5× size)."""
+        rect = self.fit_rect()
+        viewport = self.viewport().rect()
+        room_w = max(viewport.width() - 2 * FIT_MARGIN, 1.0)
+        room_h = max(viewport.height() - 2 * FIT_MARGIN, 1.0)
+        scale = min(room_w / max(rect.width(), 1e-9), room_h / max(rect.height(), 1e-9), MAX_FIT_SCALE)
+        scale = max(scale, MIN_SCALE)
+        if hasattr(self.scene(), "coarse_edges"):
+            self.scene().coarse_edges()
+        self.resetTransform()
+        self.scale(scale, scale)
         self.centerOn(rect.center())
+
+    def fit_rect(self) -> QRectF:
+        """What fit-to-view shows: every item's bounds (a node's header label is part of its
+        item, as are the replay's numbers beside the neurons)."""
+        rect = self.scene().itemsBoundingRect()
+        return QRectF(-200, -150, 400, 300) if rect.isEmpty() else rect
 
     def wheelEvent(self, event) -> None:
         delta = event.angleDelta().y() or event.pixelDelta().y()

@@ -15,7 +15,8 @@ import math
 import numpy as np
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, make_curve, make_plot_widget
+from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, PlotHint, make_curve, make_plot_widget
+from gui.plots.run_overlay import MetricsOverlay
 
 # Points kept per curve. A small design trains ~5,000 steps and ~100 epochs a second, so
 # the caps are reached within minutes; beyond them a curve thins itself (every other
@@ -27,6 +28,9 @@ TRAIN_COLOR = (8, 119, 189)    # TF Playground blue
 VAL_COLOR = (245, 147, 34)     # TF Playground orange
 STEP_COLOR = (8, 119, 189, 70)
 EPOCH_KEYS = ("train_loss", "val_loss", "train_metric", "val_metric")
+METRIC_TITLES = {"r2": "R²", "accuracy": "accuracy"}    # the engine's names, as a person writes them
+MIN_PLOT_HEIGHT = 120
+LOSS_HINT = "the loss of each step and epoch\nonce you press Play or Step"     # below the legend: 1/4 up
 
 
 class Series:
@@ -134,7 +138,7 @@ class Series:
 
 
 class MetricsPlot(QWidget):
-    """Training and validation loss (top) and accuracy or R² (bottom), live.
+    """Training and validation loss (left) and accuracy or R² (right), live.
 
     ``add_steps`` takes per-step training losses in chunks; ``add_epoch`` one
     epoch's summary. The x axis shows steps or epochs (combo box); the loss
@@ -169,18 +173,19 @@ class MetricsPlot(QWidget):
 
         self.loss_widget = make_plot_widget()
         self.metric_widget = make_plot_widget()
+        plots = QHBoxLayout()       # side by side: stacked in the short dock they were ~60 px each
         for w in (self.loss_widget, self.metric_widget):
-            w.setMinimumHeight(80)
+            w.setMinimumHeight(MIN_PLOT_HEIGHT)
+            plots.addWidget(w, 1)
         self.loss_plot = self.loss_widget.getPlotItem()
         self.metric_plot = self.metric_widget.getPlotItem()
         self.metric_plot.setXLink(self.loss_plot)
-        self.loss_plot.hideAxis("bottom")     # the x axis is shared with the plot below
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.getAxis("left").setWidth(52)
         self.metric_plot.getAxis("left").setWidth(52)
-        self.loss_plot.addLegend(offset=(-8, 8), labelTextColor=AXIS_COLOR, brush=LEGEND_BRUSH, pen=LEGEND_PEN)
-        # One legend, above: the accuracy plot's curves have the same colours, and a second legend
-        # covered most of that shorter plot.
+        self.loss_plot.addLegend(offset=(-6, 6), labelTextColor=AXIS_COLOR, brush=LEGEND_BRUSH, pen=LEGEND_PEN,
+                                 labelTextSize="8pt", verSpacing=-6)     # one, compact: the plots share colours
+        self.loss_hint, self.metric_hint = PlotHint(self.loss_plot, LOSS_HINT, 0.25), PlotHint(self.metric_plot, "")
 
         self.step_curve = make_curve(self.loss_plot, STEP_COLOR, "train (per step)", 1.0)
         self.curves = {
@@ -194,11 +199,16 @@ class MetricsPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
-        layout.addWidget(self.loss_widget, 1)
-        layout.addWidget(self.metric_widget, 1)     # it also holds the shared x axis
+        layout.addLayout(plots, 1)
 
         self.set_metric_name(self.metric_name)
         self._update_axis_label()
+        self.overlay = MetricsOverlay(self)      # earlier runs, compared
+
+    def show_runs(self, runs: list, current_label: str | None = None) -> None:
+        """Overlay earlier runs, (label, RunRecord) pairs, on the live curves; [] removes them.
+        ``current_label`` names the live curves while others are shown."""
+        self.overlay.set_runs(runs, current_label)
 
     # ----- data -----------------------------------------------------------
     def add_steps(self, steps: np.ndarray, losses: np.ndarray) -> None:
@@ -246,9 +256,10 @@ class MetricsPlot(QWidget):
                        r.get("train_metric"), r.get("val_metric"), r.get("metric_name"))
 
     def set_metric_name(self, name: str) -> None:
-        """Label of the lower plot, e.g. "accuracy" or "R²"."""
-        self.metric_name = name or "metric"
+        """Label of the right plot, e.g. "accuracy" or "R²" (the engine's "r2" reads "R²")."""
+        self.metric_name = METRIC_TITLES.get(name, name) or "metric"
         self.metric_plot.setLabel("left", self.metric_name)
+        self.metric_hint.set_text(f"{self.metric_name} on the training and\nvalidation data, after each epoch")
 
     def clear(self) -> None:
         """Forget every curve (a new run)."""
@@ -289,6 +300,8 @@ class MetricsPlot(QWidget):
             series = self.epoch_values[key]
             x = self._epoch_numbers[key].ys if epochs else series.xs
             curve.setData(x, series.ys)
+        self.loss_hint.set_shown(not len(self.steps) and not len(self.epoch_values["train_loss"]))
+        self.metric_hint.set_shown(not len(self.epoch_values["train_metric"]))
 
     def _schedule(self) -> None:
         self._redraw.schedule()
@@ -303,4 +316,5 @@ class MetricsPlot(QWidget):
         self.loss_plot.setLogMode(y=on)
 
     def _update_axis_label(self) -> None:
-        self.metric_plot.setLabel("bottom", "epoch" if self.x_mode == "epochs" else "step")
+        for plot in (self.loss_plot, self.metric_plot):
+            plot.setLabel("bottom", "epoch" if self.x_mode == "epochs" else "step")

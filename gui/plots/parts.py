@@ -88,6 +88,7 @@ def style_plot(widget: pg.PlotWidget) -> None:
     """
     widget.setBackground("w")
     item = widget.getPlotItem()
+    item.setContentsMargins(2, 8, 10, 2)     # room for the labels of the top and right ticks
     for name in ("left", "bottom"):
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(AXIS_COLOR))
@@ -152,3 +153,30 @@ def make_curve(plot: pg.PlotItem, color, name: str, width: float = 1.5) -> LiveC
     curve.setClipToView(True)
     curve.setDownsampling(auto=True, method="peak")
     return curve
+
+
+class PlotHint:
+    """Grey text in the middle of a plot that has no data yet, saying what it will show."""
+
+    def __init__(self, plot: pg.PlotItem, text: str, height: float = 0.5):
+        self._height = height       # where it sits, as a share of the plot's height from the bottom
+        self.item = pg.TextItem(text, color=AXIS_COLOR, anchor=(0.5, 0.5))
+        self.item.setZValue(-5)
+        plot.addItem(self.item, ignoreBounds=True)
+        self._view = plot.getViewBox()
+        self._view.sigRangeChanged.connect(self._centre)
+        self._centre()
+
+    def text(self) -> str:
+        """The hint, or "" while it is hidden."""
+        return self.item.textItem.toPlainText() if self.item.isVisible() else ""
+
+    def set_text(self, text: str) -> None:
+        self.item.setText(text)
+
+    def set_shown(self, shown: bool) -> None:
+        self.item.setVisible(shown)
+
+    def _centre(self, *_args) -> None:
+        (x0, x1), (y0, y1) = self._view.viewRange()
+        self.item.setPos((x0 + x1) / 2, y0 + (y1 - y0) * self._height)

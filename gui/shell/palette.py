@@ -17,6 +17,7 @@ from gui.core.mime import palette_mime_data
 
 PRESETS = ("tanh", "relu", "sigmoid", "leaky_relu", "elu", "softplus", "swish", "linear")
 _SPEC_ROLE = Qt.UserRole + 1
+ICON_PX = 16        # compact rows: every entry fits in the dock at the default window size
 
 
 def spec(kind: str, size: int, activation: str, label: str) -> dict:
@@ -79,11 +80,14 @@ class Palette(QWidget):
         super().__init__(parent)
         self.tree = _PaletteTree(self)
         self.tree.setHeaderHidden(True)
-        self.tree.setIconSize(QSize(22, 22))
+        self.tree.setIconSize(QSize(ICON_PX, ICON_PX))
+        self.tree.setUniformRowHeights(True)
+        self.tree.setStyleSheet("QTreeWidget::item { padding: 1px 0px; }")
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragOnly)
         self.tree.setRootIsDecorated(False)
-        self.tree.setIndentation(10)
+        self.tree.setIndentation(8)
+        self.tree.setVerticalScrollMode(QAbstractItemView.ScrollPerPixel)
         for title, entries in palette_groups():
             group = QTreeWidgetItem(self.tree, [title])
             group.setFlags(Qt.ItemIsEnabled)
@@ -101,13 +105,26 @@ class Palette(QWidget):
         self.tree.itemDoubleClicked.connect(self._on_double_clicked)
         self.tree.enter_pressed.connect(self._on_double_clicked)
 
-        hint = QLabel("Drag onto the canvas, or double-click to place at the centre.")
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: palette(mid); font-size: 11px;")
+        self._hint = QLabel("Drag onto the canvas, or double-click to place at the centre.")
+        self._hint.setWordWrap(True)
+        self._hint.setStyleSheet("color: palette(mid); font-size: 11px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
         layout.addWidget(self.tree)
-        layout.addWidget(hint)
+        layout.addWidget(self._hint)
+
+    def sizeHint(self) -> QSize:
+        """Tall enough for every entry, so the dock asks for room to show them all."""
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.rows_height() + self._hint.sizeHint().height() + 16)
+
+    def rows_height(self) -> int:
+        """Pixels the tree needs to show every group and entry without scrolling."""
+        rows = self.tree.topLevelItemCount() + len(self.entries())
+        first = self.tree.topLevelItem(0)
+        row = self.tree.sizeHintForRow(0) if first is not None else 0
+        return rows * max(row, ICON_PX + 2) + 2 * self.tree.frameWidth()
 
     def entries(self) -> list[tuple[str, dict]]:
         """(shown text, spec) of every placeable entry, in order."""
