@@ -170,6 +170,7 @@ def context_menu(scene, scene_pos: QPointF, tolerance: float) -> QMenu:
     item = scene.item_at(scene_pos)
     if isinstance(item, NodeItem):
         _node_menu(menu, scene, item)
+        _operations_entry(menu, scene, item, scene_pos)
     elif isinstance(item, ConnectionItem):
         _connection_menu(menu, scene, item, scene_pos, tolerance)
     else:
@@ -195,6 +196,17 @@ def _node_menu(menu: QMenu, scene, item: NodeItem) -> None:
             action = sub.addAction(name, lambda n=name: scene.set_activation(node.id, n))
             action.setCheckable(True)
             action.setChecked(name == node.activation)
+
+
+def _operations_entry(menu: QMenu, scene, item: NodeItem, scene_pos: QPointF) -> None:
+    """"Show graph of operations…" for the neuron under the pointer (the first one elsewhere)."""
+    if item.node.kind == "input":
+        return
+    k = item.neuron_at(scene_pos) or 0
+    menu.addSeparator()
+    action = menu.addAction("Show graph of operations…",
+                            lambda: scene.operations_requested.emit(item.node.id, k))
+    action.setStatusTip("This neuron's pass as scalar operations, each with its value and gradient")
 
 
 def _connection_menu(menu: QMenu, scene, item: ConnectionItem, scene_pos: QPointF,

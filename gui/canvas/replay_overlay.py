@@ -7,11 +7,15 @@ loss is marked at the output and the path being gathered is drawn. Edges take
 their colours through the scene's own ``set_edge_values``: w·a of the edges
 into the node being computed (forward), dL/dW as soon as it is formed
 (backward), the change −lr·dL/dW (update). Numbers are shown only for nodes
-the canvas draws neuron by neuron (≤ 32 neurons). The item lets the mouse through to
-the canvas; ``label_at`` tells a view which neuron's number lies under a click.
+the canvas draws neuron by neuron (≤ 32 neurons); when at most ``MAX_EDGE_LABELS`` edges
+are coloured, each edge's value is written on it. ``edge_meaning`` says what the colours
+stand for (the replay's legend). The item lets the mouse through to the canvas;
+``label_at`` tells a view which neuron's number lies under a click.
+An edge's value goes where it overlaps no other number, or is left out.
 """
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
@@ -27,9 +31,17 @@ TEXT = QColor(236, 239, 242)
 DIM_TEXT = QColor(150, 156, 166)
 LOSS = QColor(239, 83, 80)
 LABEL_BG = QColor(22, 24, 29, 215)
+EDGE_LABEL_FRAME = QColor(104, 112, 124)
 TEXT_GAP = 5.0
 MARGIN = 60.0
 MAX_TEXT_W = 190.0
+MAX_EDGE_LABELS = 12
+EDGE_LABEL_AT = (0.62, 0.45, 0.78, 0.3, 0.88, 0.18)   # where along an edge its value may sit, in order
+MEANINGS = {   # (phase, colour mode): (what an edge's colour is, how to read it)
+    ("forward", "weight"): ("w·a: what each edge adds to z", "orange: negative · blue: positive"),
+    ("update", "weight"): ("Δw = −lr·∂L/∂w", "orange: w decreases · blue: w increases"),
+}
+GRADIENT_MEANING = ("|∂L/∂w| (log scale)", "dark: small · bright: large gradient")
 
 
 class ReplayOverlay(QGraphicsItem):
@@ -52,6 +64,9 @@ class ReplayOverlay(QGraphicsItem):
         self._font.setPointSizeF(7.5)
         self._metrics = QFontMetricsF(self._font)
         self._labels: list[tuple[QRectF, str, QColor, str, int]] = []  # rect, text, colour, node, k
+        self._edge_values: dict = {}
+        self._edge_mode = "gradient"
+        self._edge_labels: list[tuple[QRectF, str, tuple]] = []   # rect, text, (src, dst, i, j)
         self._rect = QRectF()
         self._placed: tuple = ()
         scene.addItem(self)
@@ -82,6 +97,17 @@ class ReplayOverlay(QGraphicsItem):
         """(node, neuron, text) of every number shown (for tests and accessibility)."""
         return [(node, k, text) for _, text, _, node, k in self._labels]
 
+    def edge_labels(self) -> list[tuple[tuple[str, str, int, int], str]]:
+        """((src, dst, i, j), text) of every value written on an edge."""
+        return [(edge, text) for _, text, edge in self._edge_labels]
+
+    def edge_meaning(self) -> tuple[str, str, str] | None:
+        """(colour mode, title, how to read it) of the edge colours shown; None if uncoloured."""
+        f = self.frame
+        if f is None or not self._edge_values:
+            return None
+        return (self._edge_mode, *MEANINGS.get((f.phase, self._edge_mode), GRADIENT_MEANING))
+
     def label_at(self, scene_pos: QPointF) -> tuple[str, int] | None:
         """(node, neuron) of the number under ``scene_pos``, if any."""
         for rect, _, _, node, k in reversed(self._labels):
@@ -104,9 +130,9 @@ class ReplayOverlay(QGraphicsItem):
 
     # ----- edge colours -------------------------------------------------------------------
     def _paint_edges(self) -> None:
-        f = self.frame
-        if f is None:
-            self.canvas.set_edge_values(None)
+        f, values, mode = self.frame, None, "gradient"
+        if f is None or f.phase == "loss":
+            pass
         elif f.phase == "forward":
             values = {}
             if self.weights is not None:
@@ -115,13 +141,16 @@ class ReplayOverlay(QGraphicsItem):
                     a = f.values.get(s, {}).get("a")
                     if w is not None and a is not None:
                         values[(s, d)] = w * a[self.example][None, :]   # each edge's w·a
-            self.canvas.set_edge_values(values, "weight")
-        elif f.phase == "loss":
-            self.canvas.set_edge_values(None)
+            mode = "weight"
         elif f.phase == "update" and f.changes:
-            self.canvas.set_edge_values(by_connection(f.changes, self.timeline.graph.connections), "weight")
+            values, mode = by_connection(f.changes, self.timeline.graph.connections), "weight"
         else:
-            self.canvas.set_edge_values(dict(f.gradients), "gradient")
+            values = dict(f.gradients)
+        self.canvas.set_edge_values(values, mode)
+        items = self.canvas.connection_items
+        self._edge_mode = mode
+        self._edge_values = {k: v for k, v in (values or {}).items()
+                             if k in items and np.shape(v) == items[k].shape_ij}
 
     # ----- layout of the labels -----------------------------------------------------------
     def _on_scene_changed(self, _regions) -> None:
@@ -142,6 +171,7 @@ class ReplayOverlay(QGraphicsItem):
     def _layout(self) -> None:
         self.prepareGeometryChange()
         self._labels = []
+        self._edge_labels = []
         if self.frame is None:
             self._rect = QRectF()
             self.update()
@@ -160,7 +190,27 @@ class ReplayOverlay(QGraphicsItem):
                 h = self._metrics.height() + 2
                 rect = QRectF(x, y - h / 2, w, h)
                 self._labels.append((rect, text, color, node_id, k))
+        self._place_edge_labels()
         self.update()
+
+    def _place_edge_labels(self) -> None:
+        """Each coloured edge's value on the edge itself, when there are few of them."""
+        items = self.canvas.connection_items
+        if sum(items[k].edge_count() for k in self._edge_values) > MAX_EDGE_LABELS:
+            return
+        taken = [rect for rect, *_ in self._labels]
+        h = self._metrics.height() + 2
+        for key, values in self._edge_values.items():
+            item = items[key]
+            for (x1, y1, x2, y2), i, j in zip(item.lines, item.i, item.j):
+                text = fmt(values[i, j])
+                w = self._metrics.horizontalAdvance(text) + 6
+                for t in EDGE_LABEL_AT:   # the first free place along the edge; none: no label
+                    rect = QRectF(x1 + t * (x2 - x1) - w / 2, y1 + t * (y2 - y1) - h / 2, w, h)
+                    if not any(rect.intersects(r) for r in taken):
+                        taken.append(rect)
+                        self._edge_labels.append((rect, text, (*key, int(i), int(j))))
+                        break
 
     def _neuron_texts(self, node: str, size: int) -> list[tuple[str, QColor]]:
         """The text beside each neuron of ``node`` at the current frame."""
@@ -230,6 +280,12 @@ class ReplayOverlay(QGraphicsItem):
             painter.drawRoundedRect(rect, 3, 3)
             painter.setPen(color)
             painter.drawText(rect.adjusted(3, 0, -3, 0), Qt.AlignVCenter | Qt.AlignLeft, text)
+        for rect, text, _ in self._edge_labels:
+            painter.setPen(QPen(EDGE_LABEL_FRAME, 1.0))
+            painter.setBrush(LABEL_BG)
+            painter.drawRoundedRect(rect, 3, 3)
+            painter.setPen(TEXT)
+            painter.drawText(rect, Qt.AlignCenter, text)
         if f.loss is not None and self.timeline is not None and f.phase in ("loss", "gather",
                                                                              "backward", "update"):
             self._paint_loss(painter, f)

@@ -31,6 +31,7 @@ class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsSce
 
     message = Signal(str)
     selection_changed = Signal()
+    operations_requested = Signal(str, int)   # (node id, neuron): show its graph of operations
 
     def __init__(self, graph: Graph, undo_stack, parent=None):
         super().__init__(parent)

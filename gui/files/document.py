@@ -22,7 +22,7 @@ from engine.files.resources import resource_path
 APP_NAME = "Backprop Studio"
 EXAMPLES_DIR = resource_path("examples")
 DEFAULT_EXAMPLE = EXAMPLES_DIR / "circle.json"
-EXAMPLE_ORDER = ("xor_neurons", "circle", "digits", "house_prices", "skip_connection")
+EXAMPLE_ORDER = ("linear_sigmoid", "xor_neurons", "circle", "digits", "house_prices", "skip_connection")
 MAX_RECENT = 8
 UNTITLED = "untitled.json"
 FILE_FILTER = "Backprop Studio designs (*.json);;All files (*)"

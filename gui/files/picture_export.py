@@ -25,10 +25,11 @@ class PictureCommands(FileCommands):
                             "Wrote the loss plots to {path}", weights=False, done=done)
 
     def export_report(self, path=None, done=None):
+        runs = self.training.runs.labelled()       # now: the writing may run on a worker thread
 
         def write(p, g, params):
             page = report.build_report(self.graph, self.scene, self.training.metrics,
-                                       self.training.latest, self.document.name)
+                                       self.training.latest, self.document.name, runs=runs)
             with atomic_write(p, "w") as f:
                 f.write(page)
         return self._export("Export report", path, {"HTML page (*.html *.htm)": ".html"}, write,

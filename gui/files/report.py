@@ -228,9 +228,10 @@ text-align:left}th{background:#f4f5f7;font-weight:600}td.num{text-align:right}""
 
 
 def build_report(graph, scene, metrics, latest: dict | None, name: str,
-                 design_scale: float = 2.0) -> str:
+                 design_scale: float = 2.0, runs: list | None = None) -> str:
     """The training report of the design ``name``: design picture, settings, loss curves, final
-    metrics (``metrics``, the MetricsPlot, and ``latest``, the newest training snapshot)."""
+    metrics (``metrics``, the MetricsPlot, and ``latest``, the newest training snapshot) and,
+    given ``runs`` as (label, RunRecord, is_current) triples, a table comparing the runs."""
     settings = graph.settings if isinstance(graph.settings, dict) else {}
     title = settings.get("title") if isinstance(settings.get("title"), str) and settings.get("title") \
         else name
@@ -280,8 +281,28 @@ def build_report(graph, scene, metrics, latest: dict | None, name: str,
 {metrics_html}
 <h2>Loss curves</h2>
 {curves}
+{_runs_section(runs or [])}
 </body></html>
 """
+
+
+def _runs_section(runs: list) -> str:
+    """A table of the session's runs: label, epochs, steps, final losses and metric."""
+    if not runs:
+        return ""
+    metric = runs[-1][1].metric_name
+    head = ("run", "label", "epochs", "steps", "training loss", "validation loss",
+            f"training {metric}", f"validation {metric}")
+    rows = []
+    for label, run, current in runs:
+        f = run.final()
+        cells = [f"{run.number}{' (now)' if current else ''}", label, f["epoch"], f["step"],
+                 f["train_loss"] if f["train_loss"] is not None else f["last_step_loss"],
+                 f["val_loss"], f["train_metric"], f["val_metric"]]
+        rows.append("<tr>" + "".join(f"<td>{_escaped(_number(c))}</td>" for c in cells) + "</tr>")
+    return ("<h2>Runs compared</h2>\n<p>Each training run of the session (Reset → Play), labelled "
+            "by what differs from the others; the last values each reached.</p>\n<table><tr>"
+            + "".join(f"<th>{_escaped(h)}</th>" for h in head) + "</tr>\n" + "\n".join(rows) + "</table>")
 
 
 def _node_rows(graph) -> list[str]:

@@ -59,8 +59,9 @@ class WeightsCommands(FileCommands):
     """
 
     def save_with_weights(self, path=None, done=None):
+        runs = self.training.runs.saved()       # copied now: the writing may run on a worker thread
         return self._export("Save with weights", path, {DESIGN_FILTER: ".json"},
-                            lambda p, g, params: save_design_with_weights(g, params, p),
+                            lambda p, g, params: save_design_with_weights(g, params, p, runs=runs),
                             "Saved the design with its weights to {path}", done=done)
 
     def export_weights(self, path=None, done=None):

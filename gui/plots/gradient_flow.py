@@ -15,8 +15,9 @@ import math
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, make_curve, make_plot_widget
+from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, PlotHint, make_curve, make_plot_widget
 from gui.plots.metrics import Series
+from gui.plots.run_overlay import FlowOverlay
 
 FLOW_CAP = 20_000      # points per connection (one per snapshot: ~11 min at 30 Hz before halving)
 MAX_CURVES = 10        # connections drawn at most: one colour of the palette each
@@ -58,10 +59,21 @@ class GradientFlowPlot(QWidget):
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor=AXIS_COLOR,
                                           brush=LEGEND_BRUSH, pen=LEGEND_PEN,
                                           labelTextSize="8pt", verSpacing=-6)
+        self.hint = PlotHint(self.plot, "the size of each connection's gradient, step by step,\n"
+                                        "once you press Play or Step: vanishing and exploding show here")
         self._redraw = Coalescer(self, self._draw)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
+        self.overlay = FlowOverlay(self)        # earlier runs, compared
+
+    def show_runs(self, runs: list) -> None:
+        """Overlay earlier runs, (label, RunRecord) pairs, dashed, on the shown connections."""
+        self.overlay.set_runs(runs)
+
+    def curve_color(self, key: str):
+        """The colour of a shown connection's curve."""
+        return connection_color(self._colors[key])
 
     def set_connections(self, keys: list[str], labels: dict[str, str] | None = None) -> None:
         """Show these connections ("src->dst"), at most MAX_CURVES of them evenly spaced;
@@ -77,6 +89,7 @@ class GradientFlowPlot(QWidget):
             if key not in self.curves:
                 self._add_curve(key)
         self._fit_legend()
+        self.overlay.draw()         # the compared runs' curves follow the shown connections
 
     def add(self, step: int, norms: dict[str, float]) -> None:
         """One snapshot's gradient norms; an unknown connection gets a curve of its own
@@ -120,6 +133,7 @@ class GradientFlowPlot(QWidget):
         for key, curve in self.curves.items():
             s = self.series[key]
             curve.setData(s.xs, s.ys)
+        self.hint.set_shown(not any(len(s) for s in self.series.values()))
 
     def _add_curve(self, key: str) -> None:
         used = set(self._colors.values())

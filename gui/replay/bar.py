@@ -3,17 +3,20 @@
 The bar only keeps the current frame and example and says when they change;
 what a frame shows is the ReplayTimeline's and the overlay's business.
 Keys (while the bar has focus): space plays or pauses, Left and Right step.
+With "motion" ticked, the signal is seen moving between frames for ``motion_ms()``,
+a share of the time between frames at the chosen speed.
 """
 from __future__ import annotations
 
 import random
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSlider, QStyle,
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSlider, QStyle,
                                QVBoxLayout, QWidget)
 
 SPEEDS = (0.5, 1, 1.5, 2, 3, 4, 6, 8, 12)   # frames per second, by slider position
 DEFAULT_SPEED = 3
+MOTION_SHARE = 0.75   # of the time between two frames, the signal moves for this share
 
 
 class ReplayBar(QWidget):
@@ -105,10 +108,16 @@ class ReplayBar(QWidget):
         self.timeline_slider.setToolTip("Scrub through the pass")
         self.timeline_slider.valueChanged.connect(self.set_frame)
         self.frame_label = QLabel()
+        self.motion_box = QCheckBox("motion")
+        self.motion_box.setChecked(True)
+        self.motion_box.setFocusPolicy(Qt.NoFocus)
+        self.motion_box.setToolTip("Show the signal moving along the edges between frames: "
+                                   "activations forward, the gradient backward (a click skips it)")
 
         controls = QHBoxLayout()
         for w in (self.back_button, self.play_button, self.forward_button, self.timeline_slider,
-                  self.frame_label, QLabel("speed"), self.speed_slider, self.speed_label):
+                  self.frame_label, QLabel("speed"), self.speed_slider, self.speed_label,
+                  self.motion_box):
             controls.addWidget(w)
         controls.setStretch(3, 1)
         self._controls_layout = controls
@@ -162,6 +171,14 @@ class ReplayBar(QWidget):
 
     def set_caption(self, text: str) -> None:
         self.caption.setText(text)
+
+    def animates(self) -> bool:
+        """Whether the signal is seen moving between frames ("motion" ticked)."""
+        return self.motion_box.isChecked()
+
+    def motion_ms(self) -> int:
+        """How long the signal moves between two frames, at the chosen speed."""
+        return int(MOTION_SHARE * 1000 / SPEEDS[self.speed_slider.value()])
 
     def current_frame(self) -> int:
         return self._frame

@@ -8,7 +8,9 @@ while the replay shows, and its edge colours come back afterwards). The replay w
 a float64 copy of the weights, so that the numerical check is exact and training can go
 on changing its own. ``boundary`` (a DecisionBoundaryView), when given, rings the traced
 example's raw point while the replay runs on 2-D data. Nothing is computed until the
-Replay dock is shown.
+Replay dock is shown. Stepping one frame forward first shows the signal moving (a
+SignalPulse) and then the frame; any other step, a seek or a click on the canvas skips
+to the end of the motion. A legend over the canvas says what the edge colours mean.
 """
 from __future__ import annotations
 
@@ -20,10 +22,13 @@ from engine import GraphError, Network, ParameterMismatch
 from engine.train.config import settings_lr
 
 from gui.canvas.replay_overlay import ReplayOverlay
+from gui.canvas.signal_pulse import SignalPulse, transition_streams
 from gui.core.formatting import fmt
 from gui.replay.example import ReplayExample, summary
 from gui.replay.explain_panel import ExplainPanel
+from gui.replay.update_frame import ReplayUpdatePane
 from gui.replay.bar import ReplayBar
+from gui.replay.legend import ReplayLegend
 from gui.replay.timeline import ReplayTimeline
 
 DATA_KEYS = ("data", "target", "noise", "samples", "features", "validation", "seed")
@@ -45,6 +50,7 @@ class ReplayController(QObject):
         splitter = QSplitter(Qt.Horizontal)   # a wide, low dock under the canvas
         splitter.addWidget(self.bar)
         splitter.addWidget(self.panel)
+        self.update_pane = ReplayUpdatePane(self.panel, graph, scene, view)   # on the update frame
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         self.dock = QDockWidget("Replay", parent)
@@ -58,6 +64,9 @@ class ReplayController(QObject):
 
         self.active = False
         self.overlay: ReplayOverlay | None = None
+        self.pulse: SignalPulse | None = None
+        self.legend = ReplayLegend(view)
+        self._pending: int | None = None      # the frame shown when the motion ends
         self.net: Network | None = None
         self.data = None
         self.problem = ""          # why the replay uses random inputs, if it does
@@ -100,17 +109,25 @@ class ReplayController(QObject):
                 self.training.set_playing(False)
             self.training.color_bar.hide()   # its scale is training's, not the replay's
         self.overlay = ReplayOverlay(self.scene)
+        self.pulse = SignalPulse(self.scene)
+        self.pulse.finished.connect(self._motion_ended)
         self.refresh()
         self.explain_selection()
 
     def deactivate(self) -> None:
         """Stop: remove the overlay and give the canvas back its training colours."""
         self.active = False
+        self.update_pane.show(None, None, None, None)
         self.bar.pause()
         if self.overlay is not None:
             self.overlay.clear()
             self.overlay.detach()
             self.overlay = None
+        if self.pulse is not None:
+            self.pulse.detach()
+            self.pulse = None
+        self._pending = None
+        self.legend.hide()
         self._set_highlight(None)
         if self.training is not None:
             self.training.repaint_edges()
@@ -146,24 +163,49 @@ class ReplayController(QObject):
         self.example = example
         self.bar.set_example_values(*summary(example))
         self._set_highlight(example.point)
-        self.timeline = ReplayTimeline(self.steps, self.graph)
+        self.timeline = ReplayTimeline(self.steps, self.graph, net=self.net)
         self.panel.set_trace(self.steps, self.net, self.X, self.T, example)
         self.bar.set_timeline(self.timeline, frame=self.bar.current_frame())
         self._show_frame(self.bar.current_frame())
 
     def _show_frame(self, k: int) -> None:
-        if self.overlay is not None and self.timeline is not None:
-            self.overlay.set_frame(self.timeline.frame(k), self.timeline, 0, self.net.parameters(),
-                                   self._preprocessing())
+        """Show frame ``k``: one step forward first shows the signal moving into it."""
+        if self.overlay is None or self.timeline is None:
+            return
+        self.pulse.skip()   # a motion still running ends now (and shows its frame)
+        shown = self.overlay.frame
+        if self.bar.animates() and shown is not None and k == shown.index + 1:
+            streams = transition_streams(shown, self.timeline.frame(k), self.net.parameters())
+            if self.pulse.start(streams, self.bar.motion_ms()):
+                self._pending = k
+                return
+        self._display(k)
+
+    def _motion_ended(self) -> None:
+        k, self._pending = self._pending, None
+        if k is not None and self.overlay is not None and self.timeline is not None:
+            self._display(k)
+
+    def _display(self, k: int) -> None:
+        self.overlay.set_frame(self.timeline.frame(k), self.timeline, 0, self.net.parameters(),
+                               self._preprocessing())
+        self.panel.show_backward(self.timeline.frame(k).phase not in ("forward", "loss"))
+        self.legend.show_meaning(self.overlay.edge_meaning(), self.scene.color_scale())
+        self.update_pane.show(self.timeline.frame(k).phase, self.net, self.X, self.T)
 
     def _show_problem(self, text: str) -> None:
         self.steps = self.timeline = None
         self.bar.set_timeline(None)
         self.bar.set_caption(text)
         self.panel.set_trace(None, None, None, None)
+        self.update_pane.show(None, None, None, None)
         self.example = None
         self.bar.set_example_values("", "")
         self._set_highlight(None)
+        if self.pulse is not None:
+            self.pulse.stop()
+        self._pending = None
+        self.legend.hide()
         if self.overlay is not None:
             self.overlay.clear()
 
@@ -284,6 +326,8 @@ class ReplayController(QObject):
         if not self.active or event.type() != QEvent.MouseButtonPress \
                 or event.button() != Qt.LeftButton:
             return False
+        if self.pulse is not None:
+            self.pulse.skip()   # a click on the canvas ends the motion at once
         pos = self.view.mapToScene(event.position().toPoint())
         label = self.overlay.label_at(pos) if self.overlay is not None else None
         if label is not None:   # a click on a replayed number explains it (and nothing else)

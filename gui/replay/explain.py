@@ -23,56 +23,12 @@ from engine.nn.trace import trace_gradients
 
 from gui.core.formatting import fmt
 from gui.replay.example import ReplayExample, inputs_html, target_html
+from gui.replay.notation import d, equation, neuron_name, num, sym
+from gui.replay.notation import factor as _factor, section as _section
 
-MAX_TERMS = 6  # list δ·w terms of a path only when its node has at most this many neurons
-
-
-# ----- notation ---------------------------------------------------------------------
-def neuron_name(label: str, index: int, size: int) -> str:
-    """The subscript of a neuron: "h1,2", or just "h1" for a single neuron."""
-    return html.escape(label) if size == 1 else f"{html.escape(label)},{index}"
-
-
-def sym(letter: str, sub: str) -> str:
-    return f"<i>{letter}</i><sub>{sub}</sub>"
-
-
-def num(value) -> str:
-    """A factor: negative numbers in brackets so that products read clearly."""
-    text = fmt(value)
-    return f"({text})" if text.startswith("−") else text
-
-
-def frac(top: str, bottom: str) -> str:
-    return ('<table cellspacing="0" cellpadding="0"><tr><td align="center" '
-            f'style="border-bottom: 1px solid #777; padding: 0 2px">{top}</td></tr>'
-            f'<tr><td align="center">{bottom}</td></tr></table>')
-
-
-def d(top: str, bottom: str) -> str:
-    """∂top/∂bottom as a fraction."""
-    return frac(f"∂{top}", f"∂{bottom}")
-
-
-def equation(*cells: str) -> str:
-    """One line of an equation, each cell vertically centred (so fractions line up)."""
-    tds = "".join(f'<td valign="middle" style="padding: 0 2px">{c}</td>' for c in cells)
-    return f'<table cellspacing="0" cellpadding="1"><tr>{tds}</tr></table>'
-
-
-def _factor(formula: str) -> str:
-    """A formula used as a factor, bracketed when it is a sum or a condition."""
-    text = html.escape(formula)
-    top, depth = [], 0   # the formula outside any brackets
-    for ch in formula:
-        depth += (ch == "(") - (ch == ")")
-        top.append(ch if depth == 0 else "")
-    outer = "".join(top)
-    return f"({text})" if any(op in outer for op in (" + ", " − ", " if ")) else text
-
-
-def _section(title: str) -> str:
-    return f'<p style="margin: 8px 0 2px 0"><b>{title}</b></p>'
+MAX_TERMS = 6  # list δ·w (or w·a) terms only when a node has at most this many neurons
+BACKWARD_LATER = ("<p style='color: gray'><i>Backward: shown when the replay reaches the "
+                  "backward pass.</i></p>")
 
 
 # ----- reading the trace --------------------------------------------------------------
@@ -113,9 +69,11 @@ def _batch_note(batch: int) -> str:
 
 
 # ----- neurons ------------------------------------------------------------------------------
-def explain_neuron(steps, net, node: str, index: int, example: ReplayExample | None = None) -> str:
+def explain_neuron(steps, net, node: str, index: int, example: ReplayExample | None = None,
+                   backward: bool = True) -> str:
     """The forward values and the chain rule for δ of neuron ``index`` of ``node``;
-    ``example`` (the traced one) adds the raw inputs and the target's scale."""
+    ``example`` (the traced one) adds the raw inputs and the target's scale. With
+    ``backward`` False (the replay has not reached the backward pass) δ is not shown yet."""
     tr = _Steps(steps)
     n = _node(net, node)
     i = _check_index(net, node, index)
@@ -135,7 +93,8 @@ def explain_neuron(steps, net, node: str, index: int, example: ReplayExample | N
     contrib = tr.forward[node].contributions
     cells = [sym("z", me), "="]
     cells += [" + ".join(_weighted_input(net, s, me) for s in contrib) + " + " + sym("b", me), "="]
-    cells.append(" + ".join(num(c[0, i]) for c in contrib.values()) + f" + {num(fwd['b'][i])}")
+    cells.append(" + ".join(_input_terms(tr, net, s, node, i, c) for s, c in contrib.items())
+                 + f" + {num(fwd['b'][i])}")
     cells += ["=", fmt(fwd["z"][0, i])]
     parts.append(equation(*cells))
     f_text = activations.FORMULA[n.activation][0]
@@ -145,6 +104,9 @@ def explain_neuron(steps, net, node: str, index: int, example: ReplayExample | N
         parts.append(_loss_section(tr, net, i, me))
         if example is not None:
             parts.append(target_html(example, tr.loss.values["y"][0], index=i))
+    if not backward:
+        parts.append(BACKWARD_LATER)
+        return "".join(parts)
     parts.append(_section("Backward"))
     back = tr.backward.get(node)
     if back is None:
@@ -174,6 +136,18 @@ def _weighted_input(net, src: str, me: str) -> str:
     if net.sizes[src] == 1:
         return f"{sym('w', f'{label}→{me}')} {sym('a', label)}"
     return f"Σ<sub>j</sub> {sym('w', f'{label},j→{me}')} {sym('a', f'{label},j')}"
+
+
+def _input_terms(tr: _Steps, net, src: str, node: str, i: int, contribution) -> str:
+    """Every w·a that ``src`` adds to z_i ("0.1269 + 0.6224"), or its total for a big node."""
+    W, mask = net.W[(src, node)], net.masks[(src, node)]
+    a = tr.forward[src].values["a"][0]
+    live = [j for j in range(W.shape[1]) if mask is None or mask[i, j]]
+    if not live:
+        return "0"
+    if len(live) > MAX_TERMS:
+        return f"{num(contribution[0, i])} <i>(Σ of {len(live)} terms)</i>"
+    return " + ".join(num(W[i, j] * a[j]) for j in live)
 
 
 def _loss_section(tr: _Steps, net, i: int, me: str) -> str:
@@ -306,8 +280,9 @@ def edge_factors(steps, net, src: str, dst: str, i: int, j: int) -> dict:
     return out
 
 
-def explain_edge(steps, net, src: str, dst: str, i: int, j: int) -> str:
-    """The chain rule of the weight from neuron j of ``src`` to neuron i of ``dst``."""
+def explain_edge(steps, net, src: str, dst: str, i: int, j: int, backward: bool = True) -> str:
+    """The chain rule of the weight from neuron j of ``src`` to neuron i of ``dst`` (its
+    backward part only once ``backward`` is True)."""
     tr = _Steps(steps)
     info = edge_factors(steps, net, src, dst, i, j)
     sn, dn = _node(net, src), _node(net, dst)
@@ -324,6 +299,9 @@ def explain_edge(steps, net, src: str, dst: str, i: int, j: int) -> str:
     parts.append(_section("Forward"))
     parts.append(equation(w_sym, "=", fmt(w), "&nbsp; it adds", f"{w_sym} {sym('a', s_sub)}", "=",
                           f"{num(w)} · {num(a_in)}", "=", fmt(w * a_in), "to", sym("z", d_sub)))
+    if not backward:
+        parts.append(BACKWARD_LATER)
+        return "".join(parts)
     parts.append(_section("Backward"))
     if not info["reaches_output"]:
         parts.append(f"<p>{html.escape(dn.label)} does not lead to the output: the gradient is 0.</p>")
@@ -356,15 +334,22 @@ def explain_edge(steps, net, src: str, dst: str, i: int, j: int) -> str:
                               f"{first} · {_factor(activations.FORMULA[dn.activation][1])} · "
                               f"{sym('a', s_sub)}"))
     parts.append(equation("", "=", factors, "=", f"<b>{fmt(info['product'])}</b>"))
-    if tr.batch > 1:
-        parts.append(equation(d("L", w_sym), "=", "Σ over the batch of the terms above", "=",
-                              f"<b>{fmt(info['gradient'])}</b>"))
-    if tr.update is not None:
-        change = tr.update.values["changes"][weight_name(src, dst)][i, j]
-        parts.append(equation("Update: Δ" + w_sym, "=", "−η ·", d("L", w_sym), "=",
-                              f"−{fmt(tr.update.values['lr'])} · {num(info['gradient'])}", "=",
-                              fmt(change)))
+    parts.append(_edge_totals(tr, info, w_sym, weight_name(src, dst), (i, j)))
     return "".join(parts)
+
+
+def _edge_totals(tr: _Steps, info: dict, w_sym: str, name: str, index: tuple) -> str:
+    """The batch's sum (for a batch) and the update of an edge's weight (when traced)."""
+    rows = []
+    if tr.batch > 1:
+        rows.append(equation(d("L", w_sym), "=", "Σ over the batch of the terms above", "=",
+                             f"<b>{fmt(info['gradient'])}</b>"))
+    if tr.update is not None:
+        change = tr.update.values["changes"][name][index]
+        rows.append(equation("Update: Δ" + w_sym, "=", "−η ·", d("L", w_sym), "=",
+                             f"−{fmt(tr.update.values['lr'])} · {num(info['gradient'])}", "=",
+                             fmt(change)))
+    return "".join(rows)
 
 
 # ----- the numerical check -------------------------------------------------------------------

@@ -3,19 +3,23 @@
 It shows ``gui.replay.explain``'s rich text for the current selection (with nothing
 selected: the traced example, raw and as the network sees it) and, for any
 explained weight or bias, a "Check numerically" button that nudges it by ±h and
-compares the slope of the loss with the chain-rule value.
+compares the slope of the loss with the chain-rule value. Its backward part waits until
+the replay reaches the backward pass (``show_backward``); "Jacobians" adds the selected
+node's local Jacobians (gui.replay.jacobian) and "Float" undocks it into its own window.
 """
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QAbstractSpinBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
-                               QTextBrowser, QVBoxLayout, QWidget)
+                               QTextBrowser, QToolButton, QVBoxLayout, QWidget)
 
 from engine import GraphError
 from engine.model.param_names import bias_name, is_weight, weight_name
 
 from gui.replay.example import example_html
 from gui.replay.explain import explain_edge, explain_neuron, numeric_check
-from gui.core.formatting import fmt
+from gui.replay.explain_room import FloatButton, RoomKeeper
+from gui.replay.jacobian import jacobian_html
+from gui.replay.slope_limit import LimitButton, digits, verdict
 
 HINT = ("<p style='color: gray'>Select a neuron or an edge on the canvas (or click a number of "
         "the replay) to see where its values come from.</p>")
@@ -30,7 +34,16 @@ class ExplainPanel(QWidget):
         self._subject: tuple | None = None   # ("neuron", node, i) or ("edge", src, dst, i, j)
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
-        self.text.setMinimumHeight(160)
+        self.text.setMinimumHeight(220)
+        self._backward = True   # False while the replay has not reached the backward pass
+        self.jacobian_button = QToolButton()
+        self.jacobian_button.setText("Jacobians")
+        self.jacobian_button.setCheckable(True)
+        self.jacobian_button.setToolTip("Show the selected node's local Jacobians ∂a/∂z and "
+                                        "∂z/∂a_in = W as matrices, and the products that give δ")
+        self.jacobian_button.toggled.connect(lambda _on: self._render())
+        self.float_button = FloatButton(self)
+        self._room = RoomKeeper(self)
         self.check_button = QPushButton("Check numerically")
         self.check_button.setToolTip("Nudge the weight by ±h, rerun the forward pass and compare "
                                      "the slope (L(w+h) − L(w−h)) / 2h with the chain rule")
@@ -47,13 +60,25 @@ class ExplainPanel(QWidget):
         row.addWidget(self.check_button)
         row.addWidget(QLabel("h ="))
         row.addWidget(self.h_box)
+        self.limit_button = LimitButton(self)   # the slope's limit, in its own window
+        row.addWidget(self.limit_button)
         row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._header())
         layout.addWidget(self.text, 1)
         layout.addLayout(row)
         layout.addWidget(self.result)
         self.clear()
+
+    def _header(self) -> QHBoxLayout:
+        """Above the text: the views of the explanation and the float button."""
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addStretch(1)
+        header.addWidget(self.jacobian_button)
+        header.addWidget(self.float_button)
+        return header
 
     # ----- API ------------------------------------------------------------------------
     def set_trace(self, steps, net, X, T, example=None) -> None:
@@ -69,6 +94,12 @@ class ExplainPanel(QWidget):
     def show_edge(self, src: str, dst: str, i: int, j: int) -> None:
         self._subject = ("edge", src, dst, int(i), int(j))
         self._render()
+
+    def show_backward(self, shown: bool) -> None:
+        """Show the backward part of explanations (False until the replay reaches it)."""
+        if bool(shown) != self._backward:
+            self._backward = bool(shown)
+            self._render()
 
     def clear(self) -> None:
         self._subject = None
@@ -102,11 +133,11 @@ class ExplainPanel(QWidget):
             self.result.setText(f"<span style='color: #c62828'>{e}</span>")
             return
         what = "∂L/∂w" if is_weight(name) else "∂L/∂b"
-        verdict = "✓ agree" if rel < 1e-4 else "differ: try another h (float32 needs h ≈ 1e-2)"
+        said = verdict(rel, self.h_box.value(), self.net.dtype == "float64")
         self.result.setText(
-            f"slope (L(w+h) − L(w−h)) / 2h = <b>{fmt(slope)}</b><br>"
-            f"chain rule {what} = <b>{fmt(chain)}</b><br>"
-            f"relative difference = {rel:.2e} &nbsp; {verdict}")
+            f"slope (L(w+h) − L(w−h)) / 2h = <b>{digits(slope)}</b><br>"
+            f"chain rule {what} = <b>{digits(chain)}</b><br>"
+            f"relative difference = {rel:.2e} &nbsp; {said}")
 
     # ----- internals ----------------------------------------------------------------
     def _render(self) -> None:
@@ -118,9 +149,13 @@ class ExplainPanel(QWidget):
             return
         try:
             if s[0] == "neuron":
-                html = explain_neuron(self.steps, self.net, s[1], s[2], self.example)
+                html = explain_neuron(self.steps, self.net, s[1], s[2], self.example,
+                                      backward=self._backward)
             else:
-                html = explain_edge(self.steps, self.net, *s[1:])
+                html = explain_edge(self.steps, self.net, *s[1:], backward=self._backward)
+            if self.jacobian_button.isChecked():
+                node = s[1] if s[0] == "neuron" else s[2]
+                html += "<hr>" + jacobian_html(self.steps, self.net, node, self._backward)
         except (GraphError, ValueError, KeyError) as e:
             self.text.setHtml(f"<p>Nothing to explain here: {e}</p>")
             self.check_button.setEnabled(False)

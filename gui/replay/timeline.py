@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from engine import Graph
-from engine.nn import activations, losses
+from engine.nn import losses
 from engine.train.trainer import TrainingConfig
-from gui.core.formatting import fmt, vector_text
+from gui.core.formatting import fmt
+from gui.replay import single_layer
+from gui.replay.timeline_captions import (delta_caption, first, forward_caption,
+                                          weight_gradient_caption, weighted_terms)
 
 @dataclass(frozen=True)
 class _Event:
@@ -37,6 +39,7 @@ class _Event:
     bias_gradients: dict = field(default_factory=dict)
     loss: dict | None = None
     changes: dict | None = None
+    step: str = ""      # for a one-layer design, which equation: "z", "a", "dL/dy", "dL/dz", ...
 
 
 @dataclass(frozen=True)
@@ -54,15 +57,31 @@ class Frame(_Event):
 
 
 class ReplayTimeline:
-    """The frames of a trace of ``graph``'s network: forward, loss, backward, update."""
+    """The frames of a trace of ``graph``'s network: forward, loss, backward, update.
 
-    def __init__(self, steps: list, graph: Graph):
+    ``net`` (the Network that made the trace) lets captions list each w·a and name W's
+    numbers. A one-layer design (input → output, element-wise activation) gets one frame per
+    equation: z = Wx + b, y = f(z), ∂L/∂y, ∂L/∂z, ∂L/∂W, ∂L/∂b (see ``single_layer``).
+    """
+
+    def __init__(self, steps: list, graph: Graph, net=None):
         self.steps = list(steps)
         self.graph = graph
+        self.weights = None if net is None else net.W
+        self.masks = None if net is None else net.masks
         self.batch = 0
         self.loss_name = graph.loss
         self._events: list[_Event] = []
+        self._forward_a: dict = {}
+        self._deltas: dict = {}
+        detailed = single_layer.applies(graph)
         for step in self.steps:
+            if detailed and step.phase in ("forward", "backward") and step.node == graph.output_node().id:
+                adder = single_layer.forward_events if step.phase == "forward" else \
+                    single_layer.backward_events
+                self._events += [_Event(**kw) for kw in adder(self, step)]
+                self._forward_a[step.node] = step.values.get("a")
+                continue
             getattr(self, f"_add_{step.phase}")(step)
         if not self._events:
             raise ValueError("the trace is empty: nothing to replay")
@@ -116,28 +135,29 @@ class ReplayTimeline:
         if e.phase == "update":
             lit = set(self.graph.nodes)
         frame = Frame(e.phase, e.node, e.caption, e.path, e.active_connections, values, contributions,
-                      paths, gradients, bias_gradients, loss, changes, index=k, lit=frozenset(lit))
+                      paths, gradients, bias_gradients, loss, changes, e.step, index=k,
+                      lit=frozenset(lit))
         self._cache[k] = frame
         return frame
 
     # ----- building the events -------------------------------------------------------
     def _first(self, array) -> str:
         """The first example's values of ``array`` for a caption."""
-        return vector_text(np.asarray(array)[0])
+        return first(array)
 
     def _add_forward(self, step) -> None:
         n, v = step.node, step.values
         self.batch = v["a"].shape[0]
+        self._forward_a[n] = v["a"]
         label = self.label(n)
         if not step.contributions:  # the input
             self._events.append(_Event("forward", n, f"Forward: input {label} = {self._first(v['a'])}",
                                        values={n: {"a": v["a"]}}))
             return
         act = self.graph.nodes[n].activation if n in self.graph.nodes else "linear"
-        f_text = activations.FORMULA.get(act, ("f(z)",))[0]
-        terms = " + ".join(f"{self.label(s)}·Wᵀ" for s in step.contributions)
-        caption = (f"Forward: {label} = {f_text}, z = {terms} + b → "
-                   f"z = {self._first(v['z'])}, a = {self._first(v['a'])}")
+        terms = weighted_terms(self.weights, self.masks, n, step.contributions, self._forward_a)
+        caption = forward_caption(label, act, {self.label(s): c for s, c in step.contributions.items()},
+                                  v, terms)
         pairs = {(s, n): c for s, c in step.contributions.items()}
         self._events.append(_Event("forward", n, caption, active_connections=tuple(pairs),
                                    values={n: {"z": v["z"], "a": v["a"]}},
@@ -171,28 +191,22 @@ class ReplayTimeline:
         known = {"delta": v["delta"]}
         if v["dL/da"] is not None:
             known["dL/da"] = v["dL/da"]
+        self._deltas[n] = v["delta"]
         self._events.append(_Event("backward", n, self._delta_caption(step),
                                    active_connections=tuple(grads), values={n: known}, paths=paths,
                                    gradients=grads, bias_gradients={n: v["dL/db"]}))
 
     def _delta_caption(self, step) -> str:
+        """"Backward: δ(n4) = δ(y) · W · tanh′(z) = 0.6873 · −1.089 · 0.771 = −0.577; dL/dW …"."""
         n, v = step.node, step.values
-        label = self.label(n)
         act = self.graph.nodes[n].activation if n in self.graph.nodes else "linear"
-        delta = self._first(v["delta"])
-        if v["dL/da"] is None:
-            how = "y − t (fused with the loss)"
-        elif len(step.contributions) > 1:
-            names = ", ".join(self.label(d) for d in step.contributions)
-            how = f"Σ paths ({names}) · {act}′(z)"
-        elif step.contributions:
-            how = f"δ({self.label(next(iter(step.contributions)))})·W · {act}′(z)"
-        elif act == "softmax":
-            how = "dL/dy through the softmax Jacobian"
-        else:
-            how = f"dL/dy · {act}′(z)"
-        into = ", ".join(f"{self.label(k[6:])} → {label}" for k in v if k.startswith("dL/dW:"))
-        return f"Backward: δ({label}) = {how} = {delta}; dL/dW = δᵀ·a for {into}"
+        labels = {k: self.label(k) for k in (n, *step.contributions,
+                                              *(key[6:] for key in v if key.startswith("dL/dW:")))}
+        over_b = f"/{self.batch}" if self.batch > 1 else ""
+        loss = next((e.loss for e in reversed(self._events) if e.loss is not None), {})
+        text = delta_caption(n, act, v, step.contributions, self._deltas, self.weights, labels,
+                             over_b, loss)
+        return f"Backward: {text}{weight_gradient_caption(labels[n], v, labels)}"
 
     def _add_update(self, step) -> None:
         lr = step.values["lr"]

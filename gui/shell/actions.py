@@ -122,6 +122,14 @@ def build_actions(window) -> dict[str, QAction]:
     replay.setShortcut(QKeySequence("F7"))
     set_tips(replay, "Replay one forward and backward pass step by step, every number explained")
     actions["replay"] = replay
+    actions["graph_of_operations"] = w.op_graph.action
+    health = w.health_dock.toggleViewAction()
+    health.setObjectName("show_health")
+    health.setText("&Health")
+    health.setShortcut(QKeySequence("Ctrl+Shift+H"))
+    set_tips(health, "Show the Health panel: dead or saturated units, vanishing or exploding gradients, "
+                     "the learning rate, with fixes")
+    actions["show_health"] = health
     return actions
 
 
@@ -158,6 +166,9 @@ def build_menus(window, actions: dict[str, QAction]) -> dict[str, QMenu]:
     view.addAction(actions["layout"])
     view.addSeparator()
     view.addActions([actions["show_palette"], actions["show_inspector"]])
+    view.addSeparator()
+    view.addAction(actions["graph_of_operations"])
+    view.addAction(actions["show_health"])
 
     train = menus["train"] = bar.addMenu("&Train")
     train.addActions([actions[n] for n in ("play", "step", "reset")])

@@ -23,12 +23,14 @@ from gui.files.document import APP_NAME, DEFAULT_EXAMPLE, Document, app_settings
 from gui.files.export_actions import ExportActions
 from gui.files.predict_action import PredictAction
 from gui.replay.controller import ReplayController
+from gui.replay.op_graph_view import OpGraphController
 from gui.shell.garbage import collect_between_events
 from gui.shell.icons import icon
 from gui.shell.inspector import Inspector, design_summary
 from gui.shell.palette import Palette
 from gui.training.controller import DOCK_AREAS as TRAINING_DOCK_AREAS
 from gui.training.controller import TrainingController
+from gui.training.health_panel import HealthPanel
 
 MESSAGE_MS = 6000
 PLACE_STEP = 40.0  # successive placements at the same centre fan out by this much
@@ -64,12 +66,8 @@ class MainWindow(QMainWindow):
         self.training = TrainingController(self.graph, self.scene, self.view, self.document,
                                            self.inspector, self.show_message, self)
         self._place_training_docks()
-        self.replay = ReplayController(self.graph, self.scene, self.view, document=self.document,
-                                       training=self.training, boundary=self.training.boundary,
-                                       parent=self)
-        self.addDockWidget(Qt.BottomDockWidgetArea, self.replay.dock)
-        self.replay.dock.hide()
-        self.tabifyDockWidget(self.training.docks["Loss and accuracy"], self.replay.dock)
+        self._build_replay()
+        self.op_graph = OpGraphController(self.graph, self.replay, self.scene, self)
         self.actions_by_name = build_actions(self)
         self.menus = build_menus(self, self.actions_by_name)
         self.toolbar = build_toolbar(self, self.actions_by_name)
@@ -113,6 +111,15 @@ class MainWindow(QMainWindow):
                 each()
         return detach
 
+    def _build_replay(self) -> None:
+        self.replay = ReplayController(self.graph, self.scene, self.view, document=self.document,
+                                       training=self.training, boundary=self.training.boundary,
+                                       parent=self)
+        self.addDockWidget(Qt.BottomDockWidgetArea, self.replay.dock)
+        self.replay.dock.hide()
+        self.tabifyDockWidget(self.training.docks["Loss and accuracy"], self.replay.dock)
+        self.inspector.follow_replay(self.replay)     # its ∂L/∂w while a pass is shown
+
     def _load_default(self) -> None:
         try:
             design = Graph.load(DEFAULT_EXAMPLE)
@@ -130,6 +137,15 @@ class MainWindow(QMainWindow):
                                          Qt.RightDockWidgetArea)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 270], Qt.Horizontal)
 
+    def _build_health_dock(self) -> None:
+        self.health = HealthPanel(self.graph, self.scene, self.training.worker, self.training.panel,
+                                  self.undo_stack, self.training.reset)
+        self.health_dock = QDockWidget("Health", self)
+        self.health_dock.setObjectName("Health")
+        self.health_dock.setWidget(self.health)
+        self.addDockWidget(Qt.RightDockWidgetArea, self.health_dock)
+        self.health_dock.hide()
+
     def _place_training_docks(self) -> None:
         docks = self.training.docks
         for title, dock in docks.items():
@@ -138,11 +154,15 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(docks["Decision boundary"], docks["Gradient matrix"])
         self.tabifyDockWidget(docks["Decision boundary"], docks["Predictions"])
         docks["Predictions"].hide()         # shown once the data says which view applies
+        # The left column runs the window's full height: room for the whole palette.
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         docks["Loss and accuracy"].raise_()
         docks["Decision boundary"].raise_()
+        self._build_health_dock()
         self.resizeDocks([docks["Loss and accuracy"]], [260], Qt.Vertical)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [330, 330], Qt.Horizontal)
-        self.resizeDocks([self.palette_dock, docks["Training"]], [170, 600], Qt.Vertical)
+        self.resizeDocks([self.palette_dock, docks["Training"]],
+                         [self.palette.sizeHint().height(), 400], Qt.Vertical)
         self.resizeDocks([self.inspector_dock, docks["Decision boundary"]], [300, 400], Qt.Vertical)
 
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:

@@ -23,7 +23,11 @@ from gui.plots.gradient_flow import GradientFlowPlot
 from gui.plots.gradient_matrix import GradientMatrixView
 from gui.plots.metrics import MetricsPlot
 from gui.plots.predictions import PredictionsView
+from gui.plots.update_view import UpdateView
+from gui.training.data_preview import DataPreview
+from gui.training import status_text
 from gui.training.panel import TrainingPanel
+from gui.training.runs import RunComparison
 from gui.training.transform_notes import adopt_transform
 from gui.training.worker import TrainingWorker
 
@@ -53,6 +57,7 @@ class TrainingController(QObject):
         self.info: dict | None = None
         self.edge_mode = "gradient"
         self.latest: dict | None = None
+        self.preview = DataPreview()        # the data shown before the first Play
 
         self.worker = TrainingWorker(self)
         self.panel = TrainingPanel(self.graph)
@@ -61,6 +66,8 @@ class TrainingController(QObject):
         self.boundary = DecisionBoundaryView()
         self.predictions = PredictionsView()
         self.matrix = GradientMatrixView()
+        self.update_view = UpdateView()     # the last Step, told for one weight: under Step
+        self.panel.layout().insertWidget(1, self.update_view)
         self.color_bar = ColorBar(view)
         self.color_bar.hide()
         self.docks = self._make_docks(parent)
@@ -87,7 +94,7 @@ class TrainingController(QObject):
         w.was_reset.connect(self._clear_history)
         w.diverged.connect(self._on_diverged)
         w.error.connect(self._on_error)
-        w.finished.connect(lambda: self._stopped("finished the set number of epochs"))
+        w.finished.connect(self._on_finished)
         self.graph.events.changed.connect(self._on_graph_changed)
         document.loaded.connect(self._on_design_loaded)
         inspector.weight_changed.connect(self._on_weight_edited)
@@ -96,6 +103,8 @@ class TrainingController(QObject):
         self.scene.selection_changed.connect(self._show_matrix)
         self.scene.edge_tooltip = self.edge_tooltip
         view.installEventFilter(self)
+        self.runs = RunComparison(graph, w, self.metrics, self.flow, document, show_message, self)
+        p.layout().insertWidget(p.layout().count() - 1, self.runs.box)     # above the stretch
         QTimer.singleShot(0, lambda: self.reload(keep_weights=False, clear=True))
 
     def _make_docks(self, parent) -> dict[str, QDockWidget]:
@@ -138,6 +147,7 @@ class TrainingController(QObject):
             self.scene.set_neuron_images(None)
             self.color_bar.hide()
             self._set_inspector_network(None)
+            self.inspector.set_gradients(None)
             return
         if clear:
             self._clear_history()
@@ -148,7 +158,9 @@ class TrainingController(QObject):
         elif self.panel.data_error:
             self.panel.set_status(f"Cannot train yet: {self.panel.data_error}", error=True)
         else:
-            self.panel.set_status("Ready: press Play or Step to train")
+            self.panel.set_status(status_text.ready("Press Play to train, or Step for one mini-batch."))
+            self.preview.show(self.graph, self._base_dir(), self.boundary, self.metrics,
+                              self.docks["Decision boundary"])
 
     def _base_dir(self) -> str | None:
         path = self.document.path
@@ -169,22 +181,23 @@ class TrainingController(QObject):
             self.panel.set_playing(False)
             return
         if playing:
-            self.panel.set_status("Training…")
+            self.panel.set_status(status_text.training(self.graph.settings.get("epochs")))
             self.worker.play()
         else:
             self.worker.pause()
-            self.panel.set_status("Paused")
+            self.panel.set_status(status_text.ready("Paused."))
         self.panel.set_playing(playing)
 
     def step(self) -> None:
         if self._ensure_worker():
             self.panel.set_playing(False)
             self.worker.step()
+            self.panel.set_status(status_text.ready("One step: one mini-batch, one update of every weight."))
 
     def reset(self) -> None:
         if self._ensure_worker():
             self.panel.set_playing(False)
-            self.panel.set_status("New weights from the seed")
+            self.panel.set_status(status_text.ready("New weights from the seed."))
             self.worker.reset()
 
     def set_edge_mode(self, mode: str) -> None:
@@ -250,6 +263,7 @@ class TrainingController(QObject):
     # ----- events ---------------------------------------------------------
     def _on_graph_changed(self, name: str, *args) -> None:
         if name in STRUCTURAL:
+            self.runs.store.end_run()       # a run ends with a design change
             if self.worker.state == "playing":
                 self.worker.pause()
                 self.panel.set_playing(False)
@@ -263,7 +277,8 @@ class TrainingController(QObject):
         status = (f"{info['name']}: {info['train_size']} training and "
                   f"{info['val_size']} validation examples, {info['n_inputs']} inputs")
         refitted = self._adopt_transform(info)
-        self.panel.set_status(f"{status}\n{refitted}" if refitted else status)
+        status = f"{status}\n{refitted}" if refitted else status
+        self.panel.set_status(status_text.loaded(status, self.is_playing(), self.graph.settings.get("epochs")))
         self.docks["Decision boundary"].setVisible(info["is_2d"])
         view, dock = self.predictions.choose(info), self.docks["Predictions"]
         dock.setWindowTitle(view or "Predictions")
@@ -289,6 +304,7 @@ class TrainingController(QObject):
 
     def _on_snapshot(self, snap: dict) -> None:
         self.latest = snap
+        self.update_view.take_snapshot(snap, self.graph)
         self.panel.set_counters(snap["epoch"], snap["step"])
         if self.net is not None:
             try:
@@ -297,6 +313,8 @@ class TrainingController(QObject):
                 return      # a snapshot of the design before the latest edit
             for k, g in snap["gradients"].items():
                 self.net.gradients[k][...] = g
+            # Step 0 (new weights) has computed no gradient yet: the inspector shows "—", not 0.
+            self.inspector.set_gradients(snap["gradients"] if snap["step"] else None)
         self._paint_edges(snap)
         self.scene.set_neuron_values(biases_by_node(snap["weights"]))
         self.predictions.set_validation(snap.get("validation"))
@@ -328,12 +346,13 @@ class TrainingController(QObject):
         self.color_bar.show()
 
     def _clear_history(self) -> None:
+        self.runs.store.end_run()
         self.metrics.clear()
         self.flow.clear()
 
-    def _stopped(self, why: str) -> None:
+    def _on_finished(self) -> None:
         self.panel.set_playing(False)
-        self.panel.set_status(f"Stopped: {why}")
+        self.panel.set_status(status_text.finished(self.graph.settings.get("epochs")))
 
     def _on_diverged(self, reason: str) -> None:
         self.panel.set_playing(False)
@@ -347,22 +366,16 @@ class TrainingController(QObject):
 
     # ----- views ----------------------------------------------------------
     def edge_tooltip(self, src: str, dst: str, i: int, j: int) -> str:
-        text = f"{src}[{j}] → {dst}[{i}]"
-        snap = self.latest
-        key = weight_name(src, dst)
-        if snap is not None and key in snap["weights"]:
-            w = snap["weights"][key]
-            if i < w.shape[0] and j < w.shape[1]:
-                text += f"\nw = {w[i, j]:.4g}\n∂L/∂w = {snap['gradients'][key][i, j]:.3g}"
-        return text
+        return status_text.edge_tooltip(self.latest, weight_name(src, dst), src, dst, i, j)
 
     def _show_matrix(self) -> None:
+        self.update_view.select_edge(self.scene.selected_edge())
         keys = self.scene.selected_connection_keys()
         edge = self.scene.selected_edge()
         if not keys and edge is not None:
             keys = [(edge[0], edge[1])]
         if not keys or self.latest is None:
-            self.matrix.clear()
+            self.matrix.clear(f"{keys[0][0]} → {keys[0][1]}" if keys else None)
             return
         src, dst = keys[0]
         g = self.latest["gradients"].get(weight_name(src, dst))

@@ -26,6 +26,9 @@ DATA_LABELS = {"circle": "Circle", "xor": "XOR", "gaussians": "Two gaussians", "
                "iris": "Iris", "wine": "Wine", "breast_cancer": "Breast cancer", "digits": "Digits 8×8",
                "diabetes": "Diabetes (regression)", "house_prices": "House prices (regression)"}
 OPEN_CSV = "__open_csv__"
+# A new design trains this long and stops by itself (0 in the box: until paused). Enough for the
+# built-in 2-D sets to settle; the bundled examples set their own.
+DEFAULT_EPOCHS = 100
 MISSING = (("Refuse", "refuse", "Stop with the row and column of the first empty cell (the default)"),
            ("Drop rows", "drop", "Leave out every row with an empty cell (the notes say how many)"),
            ("Fill with training mean", "mean",
@@ -174,7 +177,8 @@ class TrainingPanel(QWidget):
         self.lr.activated.connect(self._on_lr)
         form.addRow("Learning rate", self.lr)
         self.batch = self._spin(1, 65536, "Examples per mini-batch")
-        self.epochs = self._spin(0, 1_000_000, "Stop after this many epochs (0: until paused)")
+        self.epochs = self._spin(0, 1_000_000, "Stop after this many epochs (0: until paused); "
+                                 f"a new design starts with {DEFAULT_EPOCHS}")
         self.l1 = self._dspin(0.0, 1.0, 0.0001, 5, "L1 penalty on the weights (0: off)")
         self.l2 = self._dspin(0.0, 1.0, 0.0001, 5, "L2 penalty on the weights (0: off)")
         for label, w in (("Batch size", self.batch), ("Epochs", self.epochs),
@@ -201,6 +205,8 @@ class TrainingPanel(QWidget):
     def load_settings(self) -> None:
         """Show the design's settings (after opening a file or undo)."""
         s = self.graph.settings
+        if "epochs" not in s:       # a new design (a saved "until paused" is epochs: null)
+            s["epochs"] = DEFAULT_EPOCHS
         self._updating = True
         try:
             data = str(s.get("data", "circle"))

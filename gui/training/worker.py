@@ -46,6 +46,7 @@ class TrainingWorker(QObject):
     error = Signal(str)
     state_changed = Signal(str)   # "idle", "playing", "paused"
     was_reset = Signal()          # new weights: histories start again
+    health = Signal(dict)         # {"step", "findings"}: the latest health check (never dropped)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -152,6 +153,9 @@ class TrainingWorker(QObject):
     def set_weight(self, name: str, index: tuple, value: float):
         self._send("set_weight", name, tuple(int(i) for i in index), float(value))
 
+    def check_health(self):
+        self._send("check_health")
+
     def set_parameters(self, values: dict):
         self._send("set_parameters", {k: v.copy() for k, v in values.items()})
 
@@ -180,6 +184,8 @@ class TrainingWorker(QObject):
                         self.losses.emit(snap["steps"], snap["losses"])
                     for report in snap["epochs"]:
                         self.epoch.emit(report)
+                    if "health" in snap:
+                        self.health.emit(snap["health"])
                     newest = snap
                 elif kind == "ready":
                     self.ready.emit(args[0])

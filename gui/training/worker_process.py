@@ -8,7 +8,7 @@ therefore never trains and never waits (ARCHITECTURE.md: a process, not a thread
 
 Commands: ("design", design_dict, keep_weights, base_dir), ("play",), ("pause",), ("step",),
 ("reset",), ("set_lr", lr), ("set_weight", name, index, value),
-("set_parameters", values), ("quit",).
+("set_parameters", values), ("check_health",), ("quit",).
 Replies: ("ready", info), ("snapshot", dict), ("diverged", reason), ("finished",),
 ("error", message).
 """
@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+from engine.train.health_monitor import LiveHealth
 from gui.training.pipe_sender import PipeSender
 
 SLICE = 1 / 30      # seconds of training between snapshots
@@ -121,6 +122,7 @@ class Session:
         self.dataset, self.data_key, self.net, self.trainer = dataset, key, net, trainer
         self.trainer.events.diverged.connect(self._on_diverged)
         self.trainer.events.epoch_finished.connect(self._on_epoch)
+        self.health = LiveHealth(net, dataset)      # findings travel with the snapshots
         self.thumb_nodes = _thumbnail_nodes(net)
         if self.dataset.is_2d():
             extent = _extent(self.dataset)
@@ -133,6 +135,7 @@ class Session:
 
     def _on_diverged(self, reason: str) -> None:
         self.playing = False
+        self.health.note_diverged(reason)
         self.send(("diverged", reason))
 
     def _on_epoch(self, report) -> None:
@@ -150,20 +153,33 @@ class Session:
         if self.trainer is None:
             return
         self.playing = False
-        self._one_step()
-        self.send(("snapshot", self.snapshot()))
+        from engine.train.update_story import told_step
+        loss, story = told_step(self.trainer)     # the step, told: w → step → new w, loss after
+        if story is not None:
+            self.pending_steps.append(self.trainer.step_count)
+            self.pending_losses.append(loss)
+        self.send(("snapshot", dict(self.snapshot(), update=story)))
 
     def reset(self):
         if self.trainer is None:
             return
         self.playing = False
         self.trainer.reset()
+        self.health.clear()
         self.pending_steps, self.pending_losses, self.pending_epochs = [], [], []
         self.send(("snapshot", self.snapshot(reset=True)))
 
     def set_lr(self, lr: float):
         if self.trainer is not None:
             self.trainer.lr = float(lr)
+            self.health.clear()
+
+    def check_health(self):
+        """A health check now: in the next snapshot while playing, in one sent at once otherwise."""
+        if self.trainer is not None:
+            self.health.ask()
+            if not self.playing:
+                self.send(("snapshot", self.snapshot()))
 
     def set_parameters(self, values: dict):
         if self.net is not None:
@@ -238,6 +254,9 @@ class Session:
         if not self.playing or time.perf_counter() - self.validation_at >= VALIDATION_EVERY:
             self.validation_at = time.perf_counter()
             snap["validation"] = _validation(net, self.dataset)
+        health = self.health.payload(t, time.perf_counter(), force=not self.playing)
+        if health is not None:
+            snap["health"] = health
         return snap
 
 

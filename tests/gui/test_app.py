@@ -31,7 +31,8 @@ MENU_ACTIONS = {
     "edit": ["undo", "redo", "cut", "copy", "paste", "delete", "select_all",
              "loss_mse", "loss_bce", "loss_softmax_ce"],
     "loss": ["loss_mse", "loss_bce", "loss_softmax_ce"],
-    "view": ["fit", "zoom_in", "zoom_out", "layout", "show_palette", "show_inspector"],
+    "view": ["fit", "zoom_in", "zoom_out", "layout", "show_palette", "show_inspector",
+             "graph_of_operations", "show_health"],
     "help": ["shortcuts", "about"],
 }
 

@@ -161,8 +161,9 @@ def test_examples_menu_opens_each_example(window):
     window.fill_examples_menu()
     titles = [a.text() for a in window.menus["examples"].actions()]
     assert titles == [t for t, _ in examples()]
-    assert titles[:5] == ["XOR with single neurons", "Circle classifier", "Digits classifier",
-                          "House-price regression", "Skip connection"]
+    assert titles[:6] == ["Linear then sigmoid (the smallest network)", "XOR with single neurons",
+                          "Circle classifier", "Digits classifier", "House-price regression",
+                          "Skip connection"]
     for action in window.menus["examples"].actions():
         action.trigger()
         assert window.scene.items_match_graph() is None

@@ -144,7 +144,8 @@ def test_a_learning_rate_of_a_million_while_playing_pauses_with_the_reason(qtbot
     g.add_node("output", 1, "linear", id="y", position=(600.0, 0.0))
     g.connect("x", "h")
     g.connect("h", "y")
-    g.settings.update({"data": "sine", "optimizer": "sgd", "lr": 0.01, "batch_size": 16})
+    g.settings.update({"data": "sine", "optimizer": "sgd", "lr": 0.01, "batch_size": 16,
+                       "epochs": None})     # until paused, not a new design's default
     open_design(qtbot, main_window, g)
     training, panel = main_window.training, main_window.training.panel
     training.panel.play_button.click()

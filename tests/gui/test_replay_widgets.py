@@ -13,6 +13,7 @@ from gui.canvas.replay_overlay import ReplayOverlay
 from gui.canvas.scene import CanvasScene
 from gui.canvas.view import CanvasView
 from gui.replay.explain_panel import ExplainPanel
+from gui.replay.slope_limit import digits
 from gui.replay.bar import ReplayBar
 from gui.replay.controller import ReplayController
 from gui.core.formatting import fmt
@@ -112,7 +113,7 @@ def test_explain_panel_shows_the_chain_and_checks_it(qtbot):
     panel.h_box.setValue(1e-5)
     qtbot.mouseClick(panel.check_button, Qt.LeftButton)
     text = panel.result.text()
-    assert "relative difference" in text and "agree" in text and fmt(grad) in text
+    assert "relative difference" in text and "agree" in text and digits(grad) in text
     rel = float(text.split("relative difference = ")[1].split()[0])
     assert rel < 1e-6
     panel.show_neuron("h2", 0)                 # a neuron's check nudges its bias
@@ -242,14 +243,16 @@ def test_controller_replays_and_explains_in_a_window(qtbot):
     for k, p in weights.parameters().items():           # the replay runs on a float64 copy
         assert rc.net.dtype == np.float64 and np.array_equal(rc.net.parameters()[k], p)
     qtbot.keyClick(rc.bar, Qt.Key_Right)
-    assert rc.overlay.frame.index == 1
+    qtbot.waitUntil(lambda: rc.overlay.frame.index == 1, timeout=3000)   # after the motion
     rc.bar.set_example(4)
     np.testing.assert_array_equal(rc.X, rc.data.X_train[4:5])
     assert rc.bar.current_frame() == 1                  # the same moment of the new example
     window.scene.select_edge(("h1", "y", 0, 2))
     _, grads = rc.net.loss_and_gradients(rc.X, rc.T)
-    assert fmt(grads["W:h1->y"][0, 2]) in rc.panel.text.toPlainText()
+    assert "shown when the replay reaches the backward pass" in rc.panel.text.toPlainText()
+    assert fmt(grads["W:h1->y"][0, 2]) not in rc.panel.text.toPlainText()   # still forward
     rc.bar.set_frame(tl_index := rc.timeline.first_frame("backward"))
+    qtbot.waitUntil(lambda: fmt(grads["W:h1->y"][0, 2]) in rc.panel.text.toPlainText(), timeout=3000)
     node, k, _ = next(lab for lab in rc.overlay.labels() if lab[0] == "h2")
     rect = rc.overlay.label_rect(node, k)
     window.view.centerOn(rect.center())
