@@ -19,6 +19,29 @@ DEFAULT_SPEED = 3
 MOTION_SHARE = 0.75   # of the time between two frames, the signal moves for this share
 
 
+class WrappedCaption(QLabel):
+    """A word-wrapped label that asks for the height of all its lines, so a splitter or dock
+    holding it never clips the last one (a long chain-rule caption at 1280 px wide)."""
+
+    def __init__(self, text: str = ""):
+        super().__init__(text)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextSelectableByMouse)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        need = self.heightForWidth(self.width()) if self.width() > 0 else -1
+        if need > 0 and need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
+
 class ReplayBar(QWidget):
     """Example chooser, Play/Pause, Step back/forward, speed, a timeline slider and the caption."""
 
@@ -43,9 +66,7 @@ class ReplayBar(QWidget):
         self.values_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.values_label.setStyleSheet("color: #555")
         self.values_label.hide()
-        self.caption = QLabel("Pick an example and press Play.")
-        self.caption.setWordWrap(True)
-        self.caption.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.caption = WrappedCaption("Pick an example and press Play.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._examples_layout)

@@ -34,7 +34,7 @@ class ExplainPanel(QWidget):
         self._subject: tuple | None = None   # ("neuron", node, i) or ("edge", src, dst, i, j)
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
-        self.text.setMinimumHeight(220)
+        self.text.setMinimumHeight(190)
         self._backward = True   # False while the replay has not reached the backward pass
         self.jacobian_button = QToolButton()
         self.jacobian_button.setText("Jacobians")

@@ -28,6 +28,7 @@ from gui.shell.garbage import collect_between_events
 from gui.shell.icons import icon
 from gui.shell.inspector import Inspector, design_summary
 from gui.shell.palette import Palette
+from gui.shell.stray_tabs import hide_stray_tab_bars
 from gui.training.controller import DOCK_AREAS as TRAINING_DOCK_AREAS
 from gui.training.controller import TrainingController
 from gui.training.health_panel import HealthPanel
@@ -129,6 +130,10 @@ class MainWindow(QMainWindow):
         self.document.replace_design(design, None, DEFAULT_EXAMPLE.name)
 
     def _build_docks(self) -> None:
+        # Both side columns run the window's full height: room for the whole palette, and the
+        # replay's tall explain panel below the canvas does not stack on the inspector (1280×800).
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.palette = Palette()
         self.palette.place_requested.connect(self.place_at_centre)
         self.palette_dock = self._dock("Palette", "palette_dock", self.palette, Qt.LeftDockWidgetArea)
@@ -154,8 +159,6 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(docks["Decision boundary"], docks["Gradient matrix"])
         self.tabifyDockWidget(docks["Decision boundary"], docks["Predictions"])
         docks["Predictions"].hide()         # shown once the data says which view applies
-        # The left column runs the window's full height: room for the whole palette.
-        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
         docks["Loss and accuracy"].raise_()
         docks["Decision boundary"].raise_()
         self._build_health_dock()
@@ -269,6 +272,7 @@ class MainWindow(QMainWindow):
         if not self._fitted:
             self._fitted = True
             QTimer.singleShot(0, self.view.fit_to_view)
+            QTimer.singleShot(0, lambda: hide_stray_tab_bars(self))
             problem = getattr(self, "_startup_problem", None)
             if problem:
                 self.show_message(f"The default example could not be read: {problem}")

@@ -32,6 +32,31 @@ def test_the_final_product_of_an_edge_is_visible_without_scrolling(main_window, 
     assert text.document().size().height() <= text.viewport().height()
 
 
+def test_at_1280_by_800_the_window_keeps_its_size_and_the_caption_all_its_lines(main_window, qtbot):
+    rc = replay_window(main_window, qtbot, (1280, 800))
+    rc.bar.set_frame(rc.timeline.first_frame("backward") + 3)     # a two-line caption
+    caption = rc.bar.caption
+    need = lambda: caption.heightForWidth(caption.width())                       # noqa: E731
+    qtbot.waitUntil(lambda: caption.visibleRegion().boundingRect().height() >= need(), timeout=3000)
+    assert need() > caption.fontMetrics().height() * 1.5
+    assert main_window.width() <= 1280 and main_window.height() <= 800
+
+
+def test_no_stray_tab_bar_paints_over_the_docks(main_window, qtbot):
+    from PySide6.QtWidgets import QDockWidget, QTabBar
+    replay_window(main_window, qtbot, (1280, 800))
+
+    def strays():
+        docks = {d.windowTitle(): d.geometry() for d in main_window.findChildren(QDockWidget)
+                 if d.isVisible()}
+        return [[bar.tabText(i) for i in range(bar.count())]
+                for bar in main_window.findChildren(QTabBar)
+                if bar.isVisible() and bar.parentWidget() is main_window
+                and not any(abs(bar.geometry().top() - docks[bar.tabText(i)].bottom()) <= 6
+                            for i in range(bar.count()) if bar.tabText(i) in docks)]
+    qtbot.waitUntil(lambda: not strays(), timeout=3000)
+
+
 def test_backward_waits_for_the_replay_and_jacobians_show_numbers(main_window, qtbot):
     rc = replay_window(main_window, qtbot, (1400, 900))
     rc.bar.set_frame(0)
