@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QLab
                                QPushButton, QSpinBox, QStackedWidget, QWidget)
 
 from engine import Graph, GraphError
+from engine.data.datasets import DEFAULTS as DATA_DEFAULTS
 from engine.nn.activations import ACTIVATIONS, FORMULA, HIDDEN_ACTIVATIONS
 from engine.nn.losses import LOSSES
 from engine.model.loss_pairing import choose_loss, follow_output
@@ -278,7 +279,7 @@ class Inspector(QWidget):
                                      "Nothing selected: click a node, connection or edge.")
         self.loss_combo.setCurrentIndex(max(0, self.loss_combo.findData(g.loss)))
         data, target = g.settings.get("data"), g.settings.get("target")
-        text = str(data) if data else "—"
+        text = str(data) if data else f"{DATA_DEFAULTS['data']} (default)"   # what Play trains on
         self.data_label.setText(f"{text} (target: {target})" if data and target else text)
         self.nodes_label.setText(str(len(g.nodes)))
         self.edges_label.setText(f"{g.edge_count():,}")

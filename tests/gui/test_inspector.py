@@ -58,6 +58,14 @@ def test_nothing_selected_shows_the_design_summary(window):
     assert ins.status_label.text() != "Ready to train."
 
 
+def test_a_design_without_data_names_the_data_play_trains_on(window):
+    window.graph.settings.pop("data", None)
+    window.training.panel.load_settings()
+    ins = select(window)
+    assert ins.data_label.text() == "circle (default)"
+    assert window.training.panel.data_combo.currentData() == "circle"
+
+
 def test_node_page_shows_the_node(window):
     ins = select(window, nodes=["h1"])
     assert ins.current_page() == "node"
