@@ -4,69 +4,32 @@ Following ARCHITECTURE.md's measurements: the endpoints of all edges live in one
 numpy array; edges are binned into a few pens and each bin is one
 ``QPainter.drawLines`` call reading straight from a contiguous float64 buffer;
 the painter clips to the bounding rect and draws without antialiasing. Above
-``LOD_EDGES`` edges a child layer draws every edge in grey once into a device
-cache and the item redraws only the ``TOP_K`` strongest edges on top.
+``LOD_EDGES`` edges a child layer (grey_layer.py) keeps every edge in grey as a
+picture, redrawn in slices after a zoom or drag, and the item redraws only the
+``TOP_K`` strongest edges on top.
 The item sits at the scene origin, so its coordinates are scene coordinates.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
+import math
+
 import numpy as np
-import shiboken6
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem
 
 from gui.core import colormap
+from gui.canvas.grey_layer import GreyLayer as _GreyLayer
+from gui.canvas.line_drawing import LINE_BYTES, draw_line_buffer  # noqa: F401  (re-exported)
+from gui.canvas.line_drawing import cosmetic_pen as _pen
 from gui.canvas.node_item import SELECTED
 
 LOD_EDGES = 8000      # above this, the grey layer is cached and only TOP_K are redrawn
 TOP_K = 4000
 WEIGHT_LEVELS = 16    # magnitude bins in "weight" mode (× 2 signs)
 MARGIN = 4.0
-LINE_BYTES = 32       # one QLineF: four float64
-
-
-def _pen(color: QColor, width: float = 1.0) -> QPen:
-    pen = QPen(color, width)
-    pen.setCosmetic(True)  # width in device pixels: zooming in does not thicken edges
-    pen.setCapStyle(Qt.FlatCap)
-    return pen
-
-
-def draw_line_buffer(painter: QPainter, lines: np.ndarray, start: int, count: int) -> None:
-    """Draw ``count`` lines of a contiguous (n, 4) float64 array from row ``start``."""
-    if count > 0:
-        painter.drawLines(shiboken6.wrapInstance(lines.ctypes.data + start * LINE_BYTES, QLineF),
-                          count)
-
-
-class _GreyLayer(QGraphicsItem):
-    """Every edge of a large connection in grey, cached in device coordinates."""
-
-    def __init__(self, parent: ConnectionItem):
-        super().__init__(parent)
-        self.setFlag(QGraphicsItem.ItemStacksBehindParent)
-        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
-        self.setAcceptedMouseButtons(Qt.NoButton)
-        self._pen = _pen(colormap.GREY)
-
-    def boundingRect(self) -> QRectF:
-        return self.parentItem().boundingRect()
-
-    def shape(self) -> QPainterPath:
-        return QPainterPath()
-
-    def contains(self, point) -> bool:
-        return False
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        lines = self.parentItem().grey_lines()
-        painter.setClipRect(self.boundingRect(), Qt.IntersectClip)
-        painter.setRenderHint(QPainter.Antialiasing, False)
-        painter.setPen(self._pen)
-        draw_line_buffer(painter, lines, 0, len(lines))
 
 
 class ConnectionItem(QGraphicsItem):
@@ -204,10 +167,18 @@ class ConnectionItem(QGraphicsItem):
         self._shape = hull.united(stroker.createStroke(hull))
         self._hull = hull
         self._coarse = coarse
+        # a rough mean edge length (scene units): what a stand-in or a full redraw costs
+        self._mean_length = math.hypot(x2 - x1, abs(dp.y() - sp.y()) + 0.5 * (sh + dh))
         self._select_drawn()
         if self._grey is not None:
-            self._grey.update()
+            self._grey.geometry_changed()
         self.update()
+
+    def mean_length(self) -> float:
+        return self._mean_length
+
+    def is_coarse(self) -> bool:
+        return self._coarse
 
     def set_coarse(self) -> None:
         """Let the grey layer draw a subsample (during a zoom); ``refine`` ends it."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from engine import Graph, GraphError
 from gui.canvas.clipboard import ClipboardCommands
 from gui.canvas.connection_item import ConnectionItem
+from gui.canvas.edge_refiner import EdgeRefiner
 from gui.canvas.edits import SceneEdits
 from gui.canvas.interactions import ConnectInteraction, SceneInteractions
 from gui.canvas.node_item import NodeItem
@@ -54,6 +55,7 @@ class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsSce
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(REFINE_MS)
         self._refine_timer.timeout.connect(self.refine_edges)
+        self.edge_refiner = EdgeRefiner(self)   # redraws large connections in slices
         for name in EVENTS:
             getattr(graph.events, name).connect(getattr(self, f"_on_{name}"))
         self.selectionChanged.connect(self._on_qt_selection)
@@ -88,14 +90,17 @@ class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsSce
 
     def _on_node_changed(self, node) -> None:
         item = self.node_items[node.id]
+        resized = item.node.size != node.size
         item.set_node(node)
         item.set_images(self._neuron_images.get(node.id))
+        self._grow_scene_rect(item)
+        if not resized:     # a new name, kind or activation: the edges stay as they are
+            return
         for conn_item in item.connections:
             conn_item.set_mask(self.graph.connections[conn_item.key].mask)
         self._check_edge()
         if self._neuron_values is not None:
             self.set_neuron_values(self._neuron_values)
-        self._grow_scene_rect(item)
 
     def _on_node_moved(self, node) -> None:
         item = self.node_items[node.id]
@@ -195,8 +200,14 @@ class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsSce
         self._refine_timer.start()
 
     def refine_edges(self) -> None:
+        """The zoom or drag has settled: large connections draw every edge again, in slices
+        across event-loop turns (``edges_refining`` until done)."""
         for item in self.connection_items.values():
             item.refine()
+
+    def edges_refining(self) -> bool:
+        """True while a large connection's full picture is still being drawn."""
+        return self.edge_refiner.pending()
 
     # ----- values shown on the canvas -------------------------------------------
     def set_edge_values(self, values: dict | None, mode: str = "gradient") -> None:

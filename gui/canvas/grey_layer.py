@@ -1,0 +1,132 @@
+"""Every edge of a large connection in grey, kept as a picture in device pixels.
+
+The picture covers the part of the connection inside the viewport and stays valid while the
+view only pans by whole pixels. When the zoom, the viewport or the edges change, the layer
+draws a stand-in at once (a subsample of the edges within ``STANDIN_PIXELS``) and the scene's
+``EdgeRefiner`` draws the new picture in slices; the settled picture is pixel for pixel what
+drawing every edge straight onto the viewport gives. While a drag or zoom is in flight
+(``ConnectionItem.set_coarse``) only the stand-in is drawn.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QPainter, QPainterPath, QTransform
+from PySide6.QtWidgets import QGraphicsItem
+
+from gui.canvas.edge_refiner import RefineJob
+from gui.canvas.line_drawing import cosmetic_pen, draw_line_buffer
+from gui.core import colormap
+
+STANDIN_PIXELS = 1.0e6    # line pixels a stand-in may draw (~4 ms in the software renderer)
+
+
+class GreyLayer(QGraphicsItem):
+    """The grey edges of its parent ``ConnectionItem`` (which draws the coloured ones on top)."""
+
+    progressive = True    # False: draw every edge in each paint (the reference picture)
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.ItemStacksBehindParent)
+        self.setAcceptedMouseButtons(Qt.NoButton)
+        self._pen = cosmetic_pen(colormap.GREY)
+        self._version = 0
+        self._picture = None          # (key, QImage)
+        self._job: RefineJob | None = None
+        self._standin = (None, None)  # (version, step) -> lines
+
+    def boundingRect(self) -> QRectF:
+        return self.parentItem().boundingRect()
+
+    def shape(self) -> QPainterPath:
+        return QPainterPath()
+
+    def contains(self, point) -> bool:
+        return False
+
+    def geometry_changed(self) -> None:
+        """The edges moved or changed: the picture and any refinement in progress are stale."""
+        self._version += 1
+        self._drop_job()
+        self.update()
+
+    def refining(self) -> bool:
+        return self._job is not None
+
+    def _drop_job(self) -> None:
+        refiner = self._refiner()
+        if self._job is not None and refiner is not None:
+            refiner.cancel(self)
+        self._job = None
+
+    def _refiner(self):
+        return getattr(self.scene(), "edge_refiner", None)
+
+    # ----- painting ----------------------------------------------------------------
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        parent = self.parentItem()
+        painter.setClipRect(self.boundingRect(), Qt.IntersectClip)
+        painter.setRenderHint(QPainter.Antialiasing, False)
+        painter.setPen(self._pen)
+        refiner = self._refiner()
+        if widget is None or refiner is None or not GreyLayer.progressive:
+            draw_line_buffer(painter, parent.grey_lines(), 0, len(parent.grey_lines()))
+            return
+        t = painter.worldTransform()
+        device = t.mapRect(self.boundingRect()).toAlignedRect() & widget.rect()
+        if device.isEmpty():
+            return
+        key = (self._version, t.m11(), t.m12(), t.m21(), t.m22(),
+               round(t.dx() - device.x(), 6), round(t.dy() - device.y(), 6), device.size())
+        if self._picture is None or self._picture[0] != key:
+            if parent.is_coarse():
+                self._draw_standin(painter, t)
+                return
+            if self._job is None or self._job.key != key:
+                self._start_job(refiner, key, t, device)
+            if self._job is not None:
+                self._draw_standin(painter, t)
+                return
+        painter.save()
+        painter.resetTransform()
+        painter.drawImage(device.topLeft(), self._picture[1])
+        painter.restore()
+
+    def _start_job(self, refiner, key, t: QTransform, device) -> None:
+        """Start drawing the picture for ``key``; a small one is drawn at once."""
+        self._drop_job()
+        lines = self.parentItem().lines
+        to_image = t * QTransform.fromTranslate(-device.x(), -device.y())
+        job = RefineJob(self, key, lines, self._pen, to_image, self.boundingRect(),
+                        device.size(), self._finished)
+        pixels = len(lines) * self.parentItem().mean_length() * _scale(t)
+        if refiner.seconds_for(pixels) <= refiner.slice_s:
+            job.run(float("inf"), refiner)
+        else:
+            self._job = job
+            refiner.schedule(job)
+
+    def _finished(self, job: RefineJob) -> None:
+        self._picture = (job.key, job.image)
+        if self._job is job:
+            self._job = None
+            self.update()
+
+    def _draw_standin(self, painter: QPainter, t: QTransform) -> None:
+        """A subsample of the edges, drawn straight away: the fan's shape at a glance."""
+        parent = self.parentItem()
+        lines = parent.lines
+        budget = max(1, int(STANDIN_PIXELS / max(parent.mean_length() * _scale(t), 1.0)))
+        step = max(1, math.ceil(len(lines) / budget))
+        if self._standin[0] != (self._version, step):   # kept across frames: no allocation
+            self._standin = ((self._version, step),
+                             np.ascontiguousarray(lines[::step]) if step > 1 else lines)
+        sub = self._standin[1]
+        draw_line_buffer(painter, sub, 0, len(sub))
+
+
+def _scale(t: QTransform) -> float:
+    return math.hypot(t.m11(), t.m12())

@@ -1,0 +1,110 @@
+"""Large connections refine in slices: the settled picture equals a full redraw, edges follow
+a dragged node, and input is handled while slices are pending."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtTest import QTest
+
+from engine import Graph
+from gui.canvas import CanvasScene, CanvasView
+from gui.canvas.grey_layer import GreyLayer
+from gui.core import colormap
+
+
+@pytest.fixture
+def canvas(qtbot):
+    graph = Graph()
+    x = graph.add_node("input", 150, position=(0, 0)).id
+    h = graph.add_node("hidden", 90, "relu", position=(300, 0)).id
+    graph.connect(x, h)
+    scene = CanvasScene(graph, QUndoStack())
+    scene.edge_refiner.slice_s = 0.0002     # many slices even on a quick machine
+    view = CanvasView(scene)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.centerOn(150, 0)
+    qtbot.waitExposed(view)
+    return graph, scene, view, (x, h)
+
+
+def settled_grab(qtbot, scene, view):
+    view.viewport().grab()                   # a paint finds the picture out of date
+    qtbot.waitUntil(lambda: not scene.edges_refining(), timeout=5000)
+    return view.viewport().grab().toImage()
+
+
+def full_redraw(view, monkeypatch):
+    """The reference: every edge drawn straight onto the viewport in one paint."""
+    with monkeypatch.context() as m:
+        m.setattr(GreyLayer, "progressive", False)
+        return view.viewport().grab().toImage()
+
+
+def test_a_settled_zoom_shows_exactly_a_full_redraw(qtbot, canvas, monkeypatch):
+    graph, scene, view, (x, h) = canvas
+    view.zoom_by(1.37, QPointF(400, 300))
+    coarse = view.viewport().grab().toImage()            # the stand-in, while zooming
+    scene.refine_edges()
+    view.viewport().grab()
+    assert scene.edges_refining()                        # not drawn in one blocking paint
+    settled = settled_grab(qtbot, scene, view)
+    reference = full_redraw(view, monkeypatch)
+    assert settled == reference
+    assert coarse != reference                           # the test can tell them apart
+    view.pan_by(5, 3)                                    # panning keeps the picture
+    assert not scene.edges_refining()
+    assert view.viewport().grab().toImage() == full_redraw(view, monkeypatch)
+
+
+def test_edges_follow_a_dragged_node(qtbot, canvas, monkeypatch):
+    graph, scene, view, (x, h) = canvas
+    settled_grab(qtbot, scene, view)
+    item = scene.node_items[h]
+    item.setPos(330, 140)                                # as a mouse drag does
+    scene.commit_moves()
+    image = settled_grab(qtbot, scene, view)
+    assert image == full_redraw(view, monkeypatch)
+    left = item.pos().x() - item.edge_dx - 30            # left of the moved node
+    near = view.mapFromScene(QPointF(left, 140))
+    old_top = view.mapFromScene(QPointF(left, -item.half_height + 4))
+    assert image.pixelColor(near) == colormap.GREY
+    assert image.pixelColor(old_top) == colormap.BACKGROUND   # nothing left where it was
+    assert graph.nodes[h].position == (330, 140)
+
+
+def test_a_click_is_handled_while_slices_are_pending(qtbot, canvas, monkeypatch):
+    graph, scene, view, (x, h) = canvas
+    settled_grab(qtbot, scene, view)
+    view.zoom_by(0.8, QPointF(400, 300))
+    scene.refine_edges()
+    view.viewport().grab()
+    assert scene.edges_refining()
+    centre = view.mapFromScene(scene.node_items[h].sceneBoundingRect().center())
+    QTest.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier, centre)
+    assert scene.selected_node_ids() == [h]
+    assert settled_grab(qtbot, scene, view) == full_redraw(view, monkeypatch)
+    assert scene.selected_node_ids() == [h] and np.isfinite(view.scale_factor())
+
+
+def test_export_rendering_draws_every_edge_without_waiting(qtbot, canvas):
+    from PySide6.QtGui import QImage, QPainter
+    graph, scene, view, (x, h) = canvas
+    image = QImage(400, 300, QImage.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    painter = QPainter(image)
+    scene.render(painter, source=scene.connection_items[(x, h)].sceneBoundingRect())
+    painter.end()
+    assert image.pixelColor(80, 150) == colormap.GREY       # inside the fan, at once
+
+
+def test_removing_a_connection_while_it_refines_drops_its_slices(qtbot, canvas):
+    graph, scene, view, (x, h) = canvas
+    view.zoom_by(1.37, QPointF(400, 300))
+    scene.refine_edges()
+    view.viewport().grab()
+    assert scene.edges_refining()
+    graph.disconnect(x, h)                  # its grey layer is deleted with the item
+    qtbot.waitUntil(lambda: not scene.edge_refiner.pending(), timeout=5000)
+    assert scene.items_match_graph() is None
