@@ -228,12 +228,12 @@ class NodeItem(QGraphicsItem):
             t = np.zeros(self._values.shape) if not vmax > 0 else \
                 np.nan_to_num(self._values / vmax, nan=0.0, posinf=1.0, neginf=-1.0)
             idx = np.clip(np.rint((t + 1) / 2 * (n - 1)).astype(int), 0, n - 1)
-            self._value_colors = [colors[k] for k in idx]
-            if not self.drawn:
-                img = QImage(1, self.node.size, QImage.Format_RGB32)
-                for k, c in enumerate(self._value_colors):
-                    img.setPixelColor(0, k, c)
-                self._value_strip = img
+            if self.drawn:
+                self._value_colors = [colors[k] for k in idx]
+            else:   # one pixel per neuron, from a colour table: no Python loop over 784 neurons
+                rgb = np.array([c.rgb() for c in colors], dtype=np.uint32)[idx]
+                self._value_strip = QImage(rgb.tobytes(), 1, self.node.size, 4,
+                                           QImage.Format_RGB32).copy()
         self.update()
 
     def values(self) -> np.ndarray | None:
