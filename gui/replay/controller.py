@@ -14,6 +14,8 @@ to the end of the motion. A legend over the canvas says what the edge colours me
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QSplitter, QWidget
@@ -28,6 +30,7 @@ from gui.replay.example import ReplayExample, summary
 from gui.replay.explain_panel import ExplainPanel
 from gui.replay.update_frame import ReplayUpdatePane
 from gui.replay.bar import ReplayBar
+from gui.replay.practice_panel import PracticePanel, under_bar
 from gui.replay.legend import ReplayLegend
 from gui.replay.timeline import ReplayTimeline
 
@@ -48,7 +51,8 @@ class ReplayController(QObject):
         self.bar = ReplayBar()
         self.panel = ExplainPanel()
         splitter = QSplitter(Qt.Horizontal)   # a wide, low dock under the canvas
-        splitter.addWidget(self.bar)
+        self.practice = PracticePanel()   # "Your turn": the learner computes each value first
+        splitter.addWidget(under_bar(self.bar, self.practice))
         splitter.addWidget(self.panel)
         self.update_pane = ReplayUpdatePane(self.panel, graph, scene, view)   # on the update frame
         splitter.setStretchFactor(0, 1)
@@ -87,6 +91,7 @@ class ReplayController(QObject):
         self.bar.frame_changed.connect(self._show_frame)
         self.bar.example_changed.connect(lambda _k: self.refresh())
         self.bar.point_chosen.connect(self._on_point)
+        self.practice.revealed.connect(self._on_practice_revealed)
         self.scene.selection_changed.connect(self.explain_selection)
         self.graph.events.changed.connect(self._on_graph_changed)
         view.viewport().installEventFilter(self)
@@ -164,6 +169,7 @@ class ReplayController(QObject):
         self.bar.set_example_values(*summary(example))
         self._set_highlight(example.point)
         self.timeline = ReplayTimeline(self.steps, self.graph, net=self.net)
+        self.practice.set_timeline(self.timeline)
         self.panel.set_trace(self.steps, self.net, self.X, self.T, example)
         self.bar.set_timeline(self.timeline, frame=self.bar.current_frame())
         self._show_frame(self.bar.current_frame())
@@ -173,6 +179,9 @@ class ReplayController(QObject):
         if self.overlay is None or self.timeline is None:
             return
         self.pulse.skip()   # a motion still running ends now (and shows its frame)
+        if self.practice.ask(k):
+            self._hold(k)
+            return
         shown = self.overlay.frame
         if self.bar.animates() and shown is not None and k == shown.index + 1:
             streams = transition_streams(shown, self.timeline.frame(k), self.net.parameters())
@@ -180,6 +189,27 @@ class ReplayController(QObject):
                 self._pending = k
                 return
         self._display(k)
+
+    def _hold(self, k: int) -> None:
+        """Practice: show the state before frame k, the asked node lit, the value hidden."""
+        self.bar.pause()
+        before = self.timeline.frame(k - 1) if k > 0 else self.timeline.frame(0)
+        node = self.practice.question().node
+        self.overlay.set_frame(replace(before, lit=before.lit | {node}), self.timeline, 0,
+                               self.net.parameters(), self._preprocessing())
+        self.panel.show_backward(before.phase not in ("forward", "loss"))
+        item = self.scene.node_items.get(node)
+        if item is not None:
+            self.view.ensureVisible(item, 40, 40)     # the asked node on screen
+        self.bar.set_caption(f"Your turn at {self.timeline.label(node)}: compute the value asked "
+                             "below (it stays hidden until you answer or reveal it)")
+
+    def _on_practice_revealed(self, k: int) -> None:
+        if self.overlay is not None and self.timeline is not None and k == self.bar.current_frame():
+            self._display(k)
+            self.bar.set_caption(self.timeline.frame(k).caption)
+            self.explain_selection()    # what was withheld while it was asked
+            self.bar.setFocus()     # Right steps on at once
 
     def _motion_ended(self) -> None:
         k, self._pending = self._pending, None
@@ -308,7 +338,17 @@ class ReplayController(QObject):
 
     # ----- explaining --------------------------------------------------------------------------
     def explain_neuron(self, node: str, k: int) -> None:
-        self.panel.show_neuron(node, k)
+        if not self._withheld({node}):
+            self.panel.show_neuron(node, k)
+
+    def _withheld(self, nodes: set) -> bool:
+        """Practice: explaining the asked node now would give its answer away."""
+        q = self.practice.question()
+        if q is None or q.node not in nodes:
+            return False
+        self.panel.text.setHtml(f"<p><b>Your turn</b>: {self.timeline.label(q.node)} is explained "
+                                f"once you answer (or reveal) {q.target}.</p>")
+        return True
 
     def explain_selection(self) -> None:
         """Explain the selected edge, or the clicked neuron of the selected node."""
@@ -316,6 +356,8 @@ class ReplayController(QObject):
             return
         edge = self.scene.selected_edge()
         nodes = self.scene.selected_node_ids()
+        if self._withheld(set(edge[:2]) if edge is not None else set(nodes[:1])):
+            return
         if edge is not None:
             self.panel.show_edge(*edge)
         elif nodes:
