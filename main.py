@@ -9,4 +9,4 @@ import sys
 from gui.shell.entry import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())   # no argv: the whole process, as the installed command runs it

@@ -18,7 +18,12 @@ INSTALL_DESKTOP = "--install-desktop"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run what ``argv`` asks for (default: the process's arguments); return the exit code."""
+    """Run what ``argv`` asks for (default: the process's arguments); return the exit code.
+
+    Called without ``argv`` it is the whole process (main.py, the installed command, the restart
+    under Xvfb): a screenshot may then end the process itself, sparing the teardown.
+    """
+    whole_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in COMMANDS:
         from engine.cli import main as cli_main
@@ -33,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         from gui.shell.desktop import install_desktop
         return install_desktop()
     from gui.shell.app import main as gui_main
-    return gui_main(argv)
+    return gui_main(argv, whole_process=whole_process)
 
 
 if __name__ == "__main__":   # how the app restarts itself under a virtual display

@@ -1,19 +1,42 @@
 """Python's cyclic garbage collection, moved out of paints and threads onto a GUI timer."""
+import gc
 from functools import cache
 
-from pyqtgraph.util.garbage_collector import GarbageCollector
+from PySide6.QtCore import QTimer
 
 INTERVAL_S = 0.5
 
 
+class TimerCollector:
+    """Automatic collection off; ``check`` (every ``interval`` seconds) collects each generation
+    whose count passed Python's own threshold, as automatic collection would have."""
+
+    def __init__(self, interval: float = INTERVAL_S):
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer()
+        self.timer.timeout.connect(self.check)
+        self.timer.start(int(interval * 1000))
+
+    def check(self) -> None:
+        l0, l1, l2 = gc.get_count()
+        if l0 > self.threshold[0]:
+            gc.collect(0)
+            if l1 > self.threshold[1]:
+                gc.collect(1)
+                if l2 > self.threshold[2]:
+                    gc.collect(2)
+
+
 @cache
-def collect_between_events() -> GarbageCollector:
+def collect_between_events() -> TimerCollector:
     """Turn off automatic cyclic collection and collect from a timer in the GUI thread.
 
     Left automatic, a collection starts inside whichever allocation crosses the threshold:
     inside a plot's paint it can free a widget held only by a reference cycle whose child is
     the one being painted (a segfault), and in a worker thread it can destroy Qt objects
     off their thread. From a timer it runs between events, where freeing anything is safe.
-    Needs a QApplication; calling it again returns the collector already running.
+    Needs a QApplication; calling it again returns the collector already running. (The same
+    scheme as pyqtgraph's GarbageCollector, without importing pyqtgraph before a plot needs it.)
     """
-    return GarbageCollector(interval=INTERVAL_S)
+    return TimerCollector(INTERVAL_S)
