@@ -80,6 +80,8 @@ class EdgeRefiner(QObject):
         self._jobs = [j for j in self._jobs if j.owner is not owner]
 
     def lines_for(self, seconds: float) -> int:
+        if seconds == float("inf"):
+            return 1 << 40                  # finish(): everything left, in one draw
         if self._rate <= 0:
             return FIRST_CHUNK
         return max(64, int(self._rate * seconds))

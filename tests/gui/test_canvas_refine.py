@@ -108,3 +108,15 @@ def test_removing_a_connection_while_it_refines_drops_its_slices(qtbot, canvas):
     graph.disconnect(x, h)                  # its grey layer is deleted with the item
     qtbot.waitUntil(lambda: not scene.edge_refiner.pending(), timeout=5000)
     assert scene.items_match_graph() is None
+
+
+def test_finish_draws_what_is_left_at_once(qtbot, canvas, monkeypatch):
+    graph, scene, view, (x, h) = canvas
+    view.zoom_by(1.37, QPointF(400, 300))
+    scene.refine_edges()
+    view.viewport().grab()
+    scene.edge_refiner.measured(1000, 0.001)        # a known drawing rate, as after a few slices
+    assert scene.edges_refining()
+    scene.edge_refiner.finish()
+    assert not scene.edge_refiner.pending()
+    assert view.viewport().grab().toImage() == full_redraw(view, monkeypatch)
