@@ -240,8 +240,13 @@ def take_screenshot(app, window, out) -> int:
 
     def capture():
         window.view.fit_to_view()
+        window.scene.refine_edges()     # the zoom has settled: every edge, not a stand-in
         app.processEvents()     # the plots apply their deferred updates
         image = window.grab()
+        refiner = window.scene.edge_refiner
+        if refiner.pending():   # a large connection's picture is drawn in slices: all of it now
+            refiner.finish()
+            image = window.grab()
         if image.isNull() or not image.save(str(out), "PNG", PNG_QUALITY):
             print(f"Could not write the screenshot to {out}", file=sys.stderr)
         else:

@@ -101,3 +101,19 @@ def test_a_large_design_opens_as_its_file_says(qtbot, tmp_path):
     window.document.undo_stack.setClean()
     window.autosave.close()
     window.training.shutdown()
+
+
+def test_a_screenshot_of_a_large_design_shows_every_edge_not_the_stand_in(qtbot, qapp, tmp_path):
+    from gui.shell.app import take_screenshot
+    path = tmp_path / "wide.json"
+    _chain(path, [300, 200, 10])                 # 60,000 edges: drawn in slices on screen
+    window = MainWindow(restore_settings=False)
+    qtbot.addWidget(window)
+    assert window.document.load(path)
+    assert take_screenshot(qapp, window, tmp_path / "shot.png") == 0
+    items = window.scene.connection_items.values()
+    assert any(item.is_lod() for item in items)
+    assert not any(item.is_coarse() for item in items)     # the fit's zoom had settled
+    assert not window.scene.edges_refining()               # and every slice was drawn
+    assert not QImage(str(tmp_path / "shot.png")).isNull()
+    window.training.shutdown()
