@@ -15,7 +15,8 @@ import math
 import numpy as np
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, Coalescer, PlotHint, make_curve, make_plot_widget
+from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, PlotHint, make_curve, make_plot_widget
+from gui.plots.redraw_queue import Coalescer
 from gui.plots.run_overlay import MetricsOverlay
 
 # Points kept per curve. A small design trains ~5,000 steps and ~100 epochs a second, so

@@ -1,9 +1,9 @@
-"""The parts the live plots share: their look, their curves, and redraws on a timer.
+"""The parts the live plots share: their look and their curves.
 
 ``make_curve`` gives a ``LiveCurve``: one persistent ``PlotDataItem`` updated with
 ``setData``, clipped to the view and peak-downsampled to about two points per pixel
-column, whose auto-range bounds are those of all its data. ``Coalescer`` redraws at most
-~30 times a second however often data arrive.
+column, whose auto-range bounds are those of all its data. (Redraws wait their turn in
+``gui.plots.redraw_queue``.)
 """
 from __future__ import annotations
 
@@ -11,39 +11,13 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
 
 from gui.plots.color_bar import short_label
 
-REDRAW_MS = 33                 # at most ~30 redraws per second
 DOWNSAMPLE_FACTOR = 1.0        # samples per pixel column kept when a curve has more
 AXIS_COLOR = (90, 94, 100)
 LEGEND_BRUSH = (255, 255, 255, 230)
 LEGEND_PEN = (215, 218, 222)
-
-
-class Coalescer:
-    """Calls ``redraw`` at most once per ``interval_ms`` however often ``schedule`` is called."""
-
-    def __init__(self, parent, redraw, interval_ms: int = REDRAW_MS):
-        self.dirty = False
-        self._redraw = redraw
-        self._timer = QTimer(parent)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self.flush)
-
-    def schedule(self) -> None:
-        self.dirty = True
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def flush(self) -> None:
-        """Redraw now if anything changed since the last redraw."""
-        self._timer.stop()
-        if self.dirty:
-            self.dirty = False
-            self._redraw()
 
 
 def labelled_mantissas(px_per_decade: float) -> tuple[int, ...]:

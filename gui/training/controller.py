@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QWidget
 
 from engine import GraphError, Network, ParameterMismatch
 from engine.io.weights import check_weights
@@ -25,18 +25,18 @@ from gui.plots.metrics import MetricsPlot
 from gui.plots.predictions import PredictionsView
 from gui.plots.update_view import UpdateView
 from gui.training.data_preview import DataPreview
+from gui.training.docks import DOCK_AREAS as DOCK_AREAS  # where the main window puts them
+from gui.training.docks import make_docks
 from gui.training import status_text
 from gui.training.panel import TrainingPanel
 from gui.training.runs import RunComparison
+from gui.training.tick_schedule import SnapshotViews
 from gui.training.transform_notes import adopt_transform
 from gui.training.worker import TrainingWorker
 
 STRUCTURAL = {"node_added", "node_removed", "node_changed", "connection_added",
               "connection_removed", "mask_changed", "loss_changed"}
 ERROR_MESSAGE_MS = 8000     # how long a training error stays in the status bar
-DOCK_AREAS = {"Training": Qt.LeftDockWidgetArea, "Loss and accuracy": Qt.BottomDockWidgetArea,
-              "Gradient flow": Qt.BottomDockWidgetArea, "Decision boundary": Qt.RightDockWidgetArea,
-              "Gradient matrix": Qt.RightDockWidgetArea, "Predictions": Qt.RightDockWidgetArea}
 
 
 class TrainingController(QObject):
@@ -70,12 +70,12 @@ class TrainingController(QObject):
         self.panel.layout().insertWidget(1, self.update_view)
         self.color_bar = ColorBar(view)
         self.color_bar.hide()
-        self.docks = self._make_docks(parent)
+        self.docks = make_docks(self.panel, (self.metrics, self.flow, self.boundary, self.matrix,
+                                             self.predictions), parent)
         self.transform = TransformFollower(graph, scene)
+        self.views = self._snapshot_views()
 
-        self._reload_timer = QTimer(self)
-        self._reload_timer.setSingleShot(True)
-        self._reload_timer.setInterval(250)
+        self._reload_timer = QTimer(self, singleShot=True, interval=250)
         self._reload_timer.timeout.connect(lambda: self.reload(keep_weights=True))
 
         p = self.panel
@@ -106,25 +106,6 @@ class TrainingController(QObject):
         self.runs = RunComparison(graph, w, self.metrics, self.flow, document, show_message, self)
         p.layout().insertWidget(p.layout().count() - 1, self.runs.box)     # above the stretch
         QTimer.singleShot(0, lambda: self.reload(keep_weights=False, clear=True))
-
-    def _make_docks(self, parent) -> dict[str, QDockWidget]:
-        scroll = QScrollArea()
-        scroll.setWidget(self.panel)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.panel.sizeHint().width() + 20)
-        for w in (self.metrics, self.flow, self.boundary, self.matrix):
-            w.setMinimumHeight(80)
-        docks = {}
-        for title, widget in (("Training", scroll), ("Loss and accuracy", self.metrics),
-                              ("Gradient flow", self.flow), ("Decision boundary", self.boundary),
-                              ("Gradient matrix", self.matrix), ("Predictions", self.predictions)):
-            dock = QDockWidget(title, parent)
-            dock.setObjectName(title.replace(" ", "_"))
-            dock.setWidget(widget)
-            docks[title] = dock
-        return docks
 
     # ----- commands -------------------------------------------------------
     def reload(self, keep_weights: bool = True, clear: bool = False) -> None:
@@ -313,19 +294,35 @@ class TrainingController(QObject):
                 return      # a snapshot of the design before the latest edit
             for k, g in snap["gradients"].items():
                 self.net.gradients[k][...] = g
-            # Step 0 (new weights) has computed no gradient yet: the inspector shows "—", not 0.
-            self.inspector.set_gradients(snap["gradients"] if snap["step"] else None)
         self._paint_edges(snap)
         self.scene.set_neuron_values(biases_by_node(snap["weights"]))
-        self.predictions.set_validation(snap.get("validation"))
-        is_2d = "boundary" in snap and self.info and self.info.get("is_2d")
-        if is_2d:
-            self.boundary.set_grid(self.info["extent"], snap["boundary"])
-        self.scene.set_neuron_images(snap.get("thumbnails") if is_2d else None)
+        self.scene.set_neuron_images(snap.get("thumbnails") if self._is_2d() else None)
         if snap["step"]:
             self.flow.add(snap["step"], snap["grad_norms"])
+        self.views.take(snap)     # the side views: now if on screen, else when next shown
+
+    def _snapshot_views(self) -> SnapshotViews:
+        views = SnapshotViews()
+        views.add("inspector", self.inspector, self._update_inspector)
+        views.add("matrix", self.matrix, self._show_matrix)
+        views.add("boundary", self.boundary, self._update_boundary, needs="boundary")
+        views.add("predictions", self.predictions,
+                  lambda: self.predictions.set_validation(views.carried("validation")), needs="validation")
+        return views
+
+    def _is_2d(self) -> bool:
+        return bool(self.info and self.info.get("is_2d"))
+
+    def _update_inspector(self) -> None:
+        if self.net is not None and self.latest is not None:
+            # Step 0 (new weights) has computed no gradient yet: the inspector shows "—", not 0.
+            self.inspector.set_gradients(self.latest["gradients"] if self.latest["step"] else None)
         self._set_inspector_network(self.net)
-        self._show_matrix()
+
+    def _update_boundary(self) -> None:
+        grid = self.views.carried("boundary")
+        if grid is not None and self._is_2d():
+            self.boundary.set_grid(self.info["extent"], grid)
 
     def _paint_edges(self, snap: dict) -> None:
         if self.edge_mode == "none":
@@ -346,6 +343,7 @@ class TrainingController(QObject):
         self.color_bar.show()
 
     def _clear_history(self) -> None:
+        self.views.forget()
         self.runs.store.end_run()
         self.metrics.clear()
         self.flow.clear()
