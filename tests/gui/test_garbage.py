@@ -80,3 +80,19 @@ def test_the_timer_still_collects_cycles(qtbot):
     for _ in range(2 * gc.get_threshold()[0] + 100):
         Cycle()
     qtbot.waitUntil(lambda: freed() is None, timeout=3000)
+
+
+def test_what_lives_at_start_up_is_frozen_out_of_later_collections(qtbot):
+    from gui.shell.garbage import TimerCollector
+    collector = TimerCollector(interval=0.01)
+    try:
+        collector.check()                        # the first check freezes what is alive
+        assert gc.get_freeze_count() > 0
+        probe = Cycle()                          # what comes later is still collected
+        freed = weakref.ref(probe)
+        del probe
+        for _ in range(2 * gc.get_threshold()[0] + 100):
+            Cycle()
+        qtbot.waitUntil(lambda: freed() is None, timeout=3000)
+    finally:
+        collector.timer.stop()
