@@ -5,11 +5,12 @@ Each running app owns a slot, ``<data>/autosave/<pid>-<start>/``, holding ``lock
 settings), ``weights.npz`` (the trained weights, when there is a network) and
 ``info.json`` (the file it came from, its name, when it was saved). A few seconds after
 a change, and every half minute while training moves the weights, the slot is written
-(atomically, file by file); it is emptied when nothing is unsaved and removed on a
-clean exit. A slot whose owner no longer runs is what a crash or a kill left behind:
-the next start offers to restore it. A restored slot becomes the restoring app's own
-(``Autosave.adopt``), so that it stays on disk until that app's next autosave
-overwrites it: a crash in between offers it again.
+(atomically, file by file; the timers' saves in a background thread, autosave_writer.py);
+it is emptied when nothing is unsaved and removed on a clean exit. A slot whose owner
+no longer runs is what a crash or a kill left behind: the next start offers to restore
+it. A restored slot becomes the restoring app's own (``Autosave.adopt``), so that it
+stays on disk until that app's next autosave overwrites it: a crash in between offers
+it again.
 """
 from __future__ import annotations
 
@@ -21,20 +22,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from engine import Graph, GraphError
-from engine.files.atomic import atomic_write
 from engine.io.onnx_export import expected_shapes
-from engine.io.weights import WeightsError, check_weights, load_weights, save_weights
+from engine.io.weights import WeightsError, check_weights, load_weights
+from gui.files.autosave_writer import (DESIGN, INFO, LOCK, WEIGHTS, SlotContents, SlotWriter,
+                                       write_lock, write_slot)
 from gui.files.document import APP_NAME
 
 DATA_ENV = "BACKPROP_STUDIO_DATA"   # overrides the data folder (tests, portable installs)
 DELAY_MS = 3000                     # after the last change
 TRAINING_INTERVAL_MS = 30000        # while training changes the weights
 EMPTY_SLOT_GRACE_S = 60            # an empty slot younger than this may be an app's being made
-LOCK, DESIGN, WEIGHTS, INFO = "lock.json", "design.json", "weights.npz", "info.json"
 
 
 def data_dir() -> Path:
@@ -80,6 +82,10 @@ def _age(path: Path) -> float:
         return time.time() - path.stat().st_mtime
     except OSError:
         return 0.0
+
+
+def _lock_info() -> dict:
+    return {"pid": os.getpid(), "start": _process_start(os.getpid())}
 
 
 def _read_json(path: Path) -> dict:
@@ -145,7 +151,7 @@ class Autosave(QObject):
     ``training`` (a TrainingController) gives the network and the training step;
     ``show_message`` reports a failed write; ``parent`` is the window, for dialogs. A
     restored autosave's weights go out in ``weights_recovered``, to be loaded once the
-    network is rebuilt.
+    network is rebuilt. ``writer`` writes the timers' saves in the background.
     """
 
     saved = Signal(str)
@@ -162,10 +168,12 @@ class Autosave(QObject):
         self._saved_step = -1
         self._weights_changed = False   # weights loaded from outside (Import Weights) since then
         self._closed = False
+        self.writer = SlotWriter(parent=self)
+        self.writer.done.connect(self._written)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(DELAY_MS)
-        self.timer.timeout.connect(self.save_now)
+        self.timer.timeout.connect(self.save_later)
         self.training_timer = QTimer(self)
         self.training_timer.setInterval(TRAINING_INTERVAL_MS)
         self.training_timer.timeout.connect(self._while_training)
@@ -202,7 +210,7 @@ class Autosave(QObject):
 
     def _while_training(self) -> None:
         if self._step() != self._saved_step:
-            self.save_now()
+            self.save_later()
 
     # ----- writing ------------------------------------------------------------------
     def save_now(self) -> bool:
@@ -210,33 +218,53 @@ class Autosave(QObject):
         self.timer.stop()
         if self._closed:
             return False
-        if not self.needed():
-            self.clear()
+        self.writer.wait()          # a background write of older contents lands first
+        contents = self._contents()
+        if contents is None:
             return True
-        doc, net = self.document, self.training.net
         try:
-            self.slot.mkdir(parents=True, exist_ok=True)
-            if not (self.slot / LOCK).is_file():
-                self._write_lock(self.slot)
-            self.graph.save(self.slot / DESIGN)
-            if net is not None and net.parameter_shapes() == expected_shapes(self.graph):
-                save_weights(net.parameters(), self.slot / WEIGHTS)
-            else:
-                (self.slot / WEIGHTS).unlink(missing_ok=True)
-            with atomic_write(self.slot / INFO, "w") as f:
-                json.dump({"name": doc.name, "path": str(doc.path) if doc.path else None,
-                           "saved_at": time.time()}, f)
+            write_slot(contents)
         except (OSError, GraphError, WeightsError, ValueError) as e:
             self.show_message(f"Autosave failed: {e}")
             return False
-        self._saved_step = self._step()
+        self._saved_step = contents.step
         self.saved.emit(str(self.slot))
         return True
 
+    def save_later(self) -> None:
+        """What the timers do: take the contents now, write them in the background."""
+        self.timer.stop()
+        if self._closed:
+            return
+        contents = self._contents()
+        if contents is not None:
+            self._saved_step = contents.step
+            self.writer.submit(contents)
+
+    def _contents(self) -> SlotContents | None:
+        """A copy of what to write, or None after emptying the slot (nothing is unsaved)."""
+        if not self.needed():
+            self.clear()
+            return None
+        doc, net = self.document, self.training.net
+        weights = None
+        if net is not None and net.parameter_shapes() == expected_shapes(self.graph):
+            weights = {k: np.array(v, copy=True) for k, v in net.parameters().items()}
+        info = {"name": doc.name, "path": str(doc.path) if doc.path else None, "saved_at": time.time()}
+        return SlotContents(self.slot, self.graph.to_dict(), weights, info, _lock_info(), self._step())
+
+    def _written(self, contents: SlotContents, error: str | None) -> None:
+        if self._closed or contents.slot != self.slot:
+            return
+        if error is not None:
+            self._saved_step = -1
+            self.show_message(f"Autosave failed: {error}")
+        else:
+            self.saved.emit(str(self.slot))
+
     @staticmethod
     def _write_lock(slot: Path) -> None:
-        with atomic_write(slot / LOCK, "w") as f:
-            json.dump({"pid": os.getpid(), "start": _process_start(os.getpid())}, f)
+        write_lock(slot, _lock_info())
 
     def adopt(self, slot: Path) -> None:
         """Make ``slot``, a crashed app's autosave just restored, this app's own; OSError if not.
@@ -245,6 +273,7 @@ class Autosave(QObject):
         save or exit removes the slot). This app's own slot goes: the restore replaced its design.
         """
         slot = Path(slot)
+        self.writer.wait()
         self._write_lock(slot)
         if slot != self.slot:
             shutil.rmtree(self.slot, ignore_errors=True)
@@ -252,6 +281,8 @@ class Autosave(QObject):
 
     def clear(self) -> None:
         """Remove this app's autosave (nothing is unsaved, or the app closes cleanly)."""
+        self.writer.cancel_pending()
+        self.writer.wait()
         shutil.rmtree(self.slot, ignore_errors=True)
 
     def detach(self) -> None:

@@ -77,7 +77,8 @@ def test_training_since_the_last_save_is_autosaved_with_its_weights(main_window,
     qtbot.waitUntil(lambda: w.training.latest is not None and w.training.latest["step"] >= 1,
                     timeout=20000)
     assert w.autosave.needed()
-    w.autosave.training_timer.timeout.emit()   # the half-minute timer fires
+    with qtbot.waitSignal(w.autosave.saved, timeout=10000):     # written in the background
+        w.autosave.training_timer.timeout.emit()   # the half-minute timer fires
     saved = load_weights(w.autosave.slot / WEIGHTS)
     for k, v in w.training.net.parameters().items():
         np.testing.assert_array_equal(saved[k], v)
