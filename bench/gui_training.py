@@ -24,7 +24,7 @@ from pathlib import Path
 from app_env import ROOT  # first: offscreen, one BLAS thread, a data folder of its own
 
 KEYS = ("fps", "late_p50", "late_p95", "late_max", "idle_p95", "tick_p95", "tick_max", "cpu_p95", "cpu_max",
-        "steps_per_s",
+        "cpu_share", "steps_per_s",
         "headless", "ratio")
 
 
@@ -113,6 +113,7 @@ def measure_gui(design: Path, seconds: float, profile: str | None = None) -> dic
     tick_ms, cpu_ms = np.array(ticks) * 1000, np.array(cpu) * 1000
     return {"idle_p95": float(np.percentile(idle, 95)),
             "cpu_p95": float(np.percentile(cpu_ms, 95)), "cpu_max": float(cpu_ms.max()),
+            "cpu_share": float(cpu_ms.sum() / 1000 / elapsed),
             "fps": counter.count / elapsed, "late_p50": float(np.percentile(lat, 50)),
             "late_p95": float(np.percentile(lat, 95)), "late_max": float(lat.max()),
             "tick_p95": float(np.percentile(tick_ms, 95)), "tick_max": float(tick_ms.max()),
@@ -168,6 +169,8 @@ def report(r: dict, design: Path, seconds: float, runs: int) -> int:
     print(f"  same timer, not training {r['idle_p95']:6.1f} ms p95 (the machine's own noise)")
     print(f"event-loop pass p95/worst  {r['tick_p95']:6.1f} / {r['tick_max']:.1f} ms wall, "
           f"{r['cpu_p95']:.1f} / {r['cpu_max']:.1f} ms GUI-thread CPU")
+    print(f"GUI thread busy (CPU)      {100 * r['cpu_share']:6.0f} % of the time "
+          f"({1000 * r['cpu_share'] / max(r['fps'], 1e-9):.1f} ms per frame)")
     print(f"steps/s in the app         {r['steps_per_s']:8.0f}")
     print(f"steps/s headless           {r['headless']:8.0f}   (ratio {r['ratio']:.2f})")
     checks = [("frames per second ≥ 30", r["fps"] >= 30),

@@ -21,6 +21,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPainterPathSt
 from PySide6.QtWidgets import QGraphicsItem
 
 from gui.core import colormap
+from gui.canvas.device_picture import DevicePicture
 from gui.canvas.grey_layer import GreyLayer as _GreyLayer
 from gui.canvas.line_drawing import LINE_BYTES, draw_line_buffer  # noqa: F401  (re-exported)
 from gui.canvas.line_drawing import cosmetic_pen as _pen
@@ -54,6 +55,7 @@ class ConnectionItem(QGraphicsItem):
         self._scale: tuple[float, float] | None = None
         self._coarse = False
         self._grey: _GreyLayer | None = None
+        self._picture = DevicePicture()     # the coloured edges, between two changes
         self._rect = QRectF()
         self._shape = QPainterPath()
         self._rebuild_edges()
@@ -276,6 +278,7 @@ class ConnectionItem(QGraphicsItem):
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         self._batches = [(b, int(starts[b]), int(counts[b])) for b in np.flatnonzero(counts)]
         self._drawn_lines = np.ascontiguousarray(self.lines[self.drawn])
+        self._picture.invalidate()
 
     # ----- picking ----------------------------------------------------------------
     def nearest_edge(self, scene_pos: QPointF, tolerance: float) -> tuple[int, int] | None:
@@ -331,10 +334,8 @@ class ConnectionItem(QGraphicsItem):
             painter.setPen(QPen(SELECTED, 1.5, Qt.DashLine) if self.isSelected() else Qt.NoPen)
             painter.setBrush(QBrush(color))
             painter.drawPath(self._hull)
-        lines = self._drawn_lines
-        for b, start, count in self._batches:
-            painter.setPen(self._pens[b])
-            draw_line_buffer(painter, lines, start, count)
+        if not self._picture.paint(painter, widget, self._rect, self._paint_edges, direct=self._coarse):
+            self.update()       # last frame's colours, out of budget: the new ones next frame
         if self.selected_edge is not None:
             i, j = self.selected_edge
             sp, dp = self.src.pos(), self.dst.pos()
@@ -342,6 +343,13 @@ class ConnectionItem(QGraphicsItem):
             painter.setPen(_pen(SELECTED, 3.0))
             painter.drawLine(QLineF(sp.x() + self.src.edge_dx, sp.y() + self.src.offsets[j],
                                     dp.x() - self.dst.edge_dx, dp.y() + self.dst.offsets[i]))
+
+    def _paint_edges(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.Antialiasing, False)
+        lines = self._drawn_lines
+        for b, start, count in self._batches:
+            painter.setPen(self._pens[b])
+            draw_line_buffer(painter, lines, start, count)
 
     # ----- hover -------------------------------------------------------------------
     def hoverEnterEvent(self, event) -> None:
