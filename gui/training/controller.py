@@ -19,10 +19,7 @@ from engine.model.param_names import biases_by_node, by_connection, weight_name
 from gui.canvas.transform_badge import TransformFollower
 from gui.plots.boundary import DecisionBoundaryView
 from gui.plots.color_bar import ColorBar
-from gui.plots.gradient_flow import GradientFlowPlot
-from gui.plots.gradient_matrix import GradientMatrixView
 from gui.plots.metrics import MetricsPlot
-from gui.plots.predictions import PredictionsView
 from gui.plots.update_view import UpdateView
 from gui.training.data_preview import DataPreview
 from gui.training.docks import DOCK_AREAS as DOCK_AREAS  # where the main window puts them
@@ -62,16 +59,13 @@ class TrainingController(QObject):
         self.worker = TrainingWorker(self)
         self.panel = TrainingPanel(self.graph)
         self.metrics = MetricsPlot()
-        self.flow = GradientFlowPlot()
         self.boundary = DecisionBoundaryView()
-        self.predictions = PredictionsView()
-        self.matrix = GradientMatrixView()
         self.update_view = UpdateView()     # the last Step, told for one weight: under Step
         self.panel.layout().insertWidget(1, self.update_view)
         self.color_bar = ColorBar(view)
         self.color_bar.hide()
-        self.docks = make_docks(self.panel, (self.metrics, self.flow, self.boundary, self.matrix,
-                                             self.predictions), parent)
+        self.docks, self._lazy = make_docks(self.panel, self.metrics, self.boundary, parent)
+        self._lazy["Gradient matrix"].on_built = lambda _view: self._show_matrix()
         self.transform = TransformFollower(graph, scene)
         self.views = self._snapshot_views()
 
@@ -103,9 +97,15 @@ class TrainingController(QObject):
         self.scene.selection_changed.connect(self._show_matrix)
         self.scene.edge_tooltip = self.edge_tooltip
         view.installEventFilter(self)
-        self.runs = RunComparison(graph, w, self.metrics, self.flow, document, show_message, self)
+        self.runs = RunComparison(graph, w, self.metrics, self._lazy["Gradient flow"].deferring(), document,
+                                  show_message, self)
         p.layout().insertWidget(p.layout().count() - 1, self.runs.box)     # above the stretch
         QTimer.singleShot(0, lambda: self.reload(keep_weights=False, clear=True))
+
+    # ----- the views built on first use (GradientFlowPlot, GradientMatrixView, PredictionsView)
+    flow = property(lambda self: self._lazy["Gradient flow"].get())
+    matrix = property(lambda self: self._lazy["Gradient matrix"].get())
+    predictions = property(lambda self: self._lazy["Predictions"].get())
 
     # ----- commands -------------------------------------------------------
     def reload(self, keep_weights: bool = True, clear: bool = False) -> None:
@@ -304,9 +304,9 @@ class TrainingController(QObject):
     def _snapshot_views(self) -> SnapshotViews:
         views = SnapshotViews()
         views.add("inspector", self.inspector, self._update_inspector)
-        views.add("matrix", self.matrix, self._show_matrix)
+        views.add("matrix", self.docks["Gradient matrix"], self._show_matrix)   # the dock: built or not
         views.add("boundary", self.boundary, self._update_boundary, needs="boundary")
-        views.add("predictions", self.predictions,
+        views.add("predictions", self.docks["Predictions"],
                   lambda: self.predictions.set_validation(views.carried("validation")), needs="validation")
         return views
 
@@ -346,7 +346,8 @@ class TrainingController(QObject):
         self.views.forget()
         self.runs.store.end_run()
         self.metrics.clear()
-        self.flow.clear()
+        if self._lazy["Gradient flow"].is_built():    # one built later starts empty
+            self.flow.clear()
 
     def _on_finished(self) -> None:
         self.panel.set_playing(False)
@@ -372,6 +373,8 @@ class TrainingController(QObject):
         edge = self.scene.selected_edge()
         if not keys and edge is not None:
             keys = [(edge[0], edge[1])]
+        if not self._lazy["Gradient matrix"].is_built():
+            return                  # it catches up when built
         if not keys or self.latest is None:
             self.matrix.clear(f"{keys[0][0]} → {keys[0][1]}" if keys else None)
             return

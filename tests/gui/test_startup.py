@@ -117,3 +117,78 @@ def test_a_screenshot_of_a_large_design_shows_every_edge_not_the_stand_in(qtbot,
     assert not window.scene.edges_refining()               # and every slice was drawn
     assert not QImage(str(tmp_path / "shot.png")).isNull()
     window.training.shutdown()
+
+
+def test_the_hidden_plot_docks_are_built_when_first_shown(qtbot, main_window):
+    from gui.plots.gradient_flow import GradientFlowPlot
+    from gui.plots.gradient_matrix import GradientMatrixView
+    from gui.plots.predictions import PredictionsView
+    docks = main_window.training.docks
+    kinds = {"Gradient flow": GradientFlowPlot, "Gradient matrix": GradientMatrixView,
+             "Predictions": PredictionsView}
+    assert not any(isinstance(docks[title].widget(), kind) for title, kind in kinds.items())
+    main_window.show()
+    qtbot.waitExposed(main_window)
+    main_window.scene.select_edge(("h1", "h2", 0, 0))      # chosen while the matrix is not built
+    docks["Gradient matrix"].raise_()
+    qtbot.waitUntil(lambda: isinstance(docks["Gradient matrix"].widget(), GradientMatrixView))
+    matrix = docks["Gradient matrix"].widget()
+    assert matrix is main_window.training.matrix
+    assert "h1 → h2" in matrix.caption.text()               # it caught up with the selection
+    assert matrix.minimumHeight() == 80
+    docks["Gradient flow"].raise_()
+    qtbot.waitUntil(lambda: isinstance(docks["Gradient flow"].widget(), GradientFlowPlot))
+    assert main_window.training.flow is docks["Gradient flow"].widget()
+
+
+def test_a_lazy_view_takes_the_calls_made_before_it_was_built(qtbot):
+    from PySide6.QtWidgets import QDockWidget, QLabel
+    from gui.training.docks import LazyView
+    dock = QDockWidget("Later")
+    qtbot.addWidget(dock)
+    built = []
+    lazy = LazyView(dock, lambda: QLabel("fresh"), on_built=lambda view: built.append(view.text()))
+    stand_in = lazy.deferring()
+    stand_in.setText("first")
+    stand_in.setText("latest")              # only the latest call of a name is kept
+    assert not lazy.is_built() and not isinstance(dock.widget(), QLabel)
+    label = lazy.get()
+    assert dock.widget() is label and label.text() == "latest" and built == ["latest"]
+    stand_in.setText("now")                 # once built, calls go straight through
+    assert label.text() == "now" and lazy.text() == "now"
+
+
+def test_the_screenshot_png_holds_the_exact_pixels(qapp, tmp_path):
+    from PySide6.QtGui import QColor, QPixmap
+    from gui.shell.app import save_png
+    from gui.shell.png import png_bytes
+    image = QImage(7, 3, QImage.Format_RGB32)              # 21 bytes a row: Qt pads each to 24
+    for x in range(7):
+        for y in range(3):
+            image.setPixelColor(x, y, QColor(30 * x, 80 * y, 255 - 30 * x))
+    back = QImage.fromData(png_bytes(image), "PNG").convertToFormat(QImage.Format_RGB32)
+    assert back == image
+    assert save_png(QPixmap.fromImage(image), tmp_path / "shot.png") == 0
+    assert QImage(str(tmp_path / "shot.png")).convertToFormat(QImage.Format_RGB32) == image
+
+
+def test_a_screenshot_that_cannot_be_written_says_why_in_one_line(qapp, tmp_path, capsys):
+    from PySide6.QtGui import QPixmap
+    from gui.shell.app import save_png
+    pixmap = QPixmap(4, 4)
+    pixmap.fill()
+    assert save_png(pixmap, tmp_path / "missing" / "shot.png") == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Could not write the screenshot to") and "\n" not in err
+    assert "Traceback" not in err
+
+
+def test_a_design_that_cannot_be_read_leaves_garbage_collection_as_it_was(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    code = ("import gc, sys; sys.path.insert(0, sys.argv[1]); from gui.shell.app import main; "
+            "print(main(['--screenshot', sys.argv[2], sys.argv[3]]), gc.isenabled())")
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT), str(tmp_path / "out.png"), str(bad)],
+                          env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["1", "True"], done.stderr[-2000:]
+    assert "Cannot open the design" in done.stderr and "Traceback" not in done.stderr
