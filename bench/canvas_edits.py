@@ -34,15 +34,12 @@ os.environ.setdefault("BACKPROP_STUDIO_SETTINGS", os.path.join(_TMP, "settings.i
 os.environ.setdefault("BACKPROP_STUDIO_DATA", os.path.join(_TMP, "data"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
 from PySide6.QtCore import QPointF  # noqa: E402
-from PySide6.QtGui import QImage, QPainter, QPen  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine import Graph  # noqa: E402
-from gui.canvas.connection_item import draw_line_buffer  # noqa: E402
 from gui.canvas.scene import REFINE_MS  # noqa: E402
-from gui.core.colormap import GREY  # noqa: E402
+from bench.canvas import reference as canvas_reference  # noqa: E402
 
 VIEW_W, VIEW_H = 1600, 1000
 BIG = {"kind": "hidden", "size": 784, "activation": "relu", "label": "Hidden"}
@@ -60,22 +57,7 @@ def design() -> Graph:
 
 def reference(window) -> float:
     """Seconds to draw every edge once, as the view maps them, straight into an image."""
-    image = QImage(VIEW_W, VIEW_H, QImage.Format_ARGB32_Premultiplied)
-    pen = QPen(GREY, 1)
-    pen.setCosmetic(True)
-    best = np.inf
-    for _ in range(3):
-        image.fill(0)
-        t = time.perf_counter()
-        p = QPainter(image)
-        p.setTransform(window.view.viewportTransform())
-        for item in window.scene.connection_items.values():
-            p.setClipRect(item.boundingRect())
-            p.setPen(pen)
-            draw_line_buffer(p, item.lines, 0, len(item.lines))
-        p.end()
-        best = min(best, time.perf_counter() - t)
-    return best
+    return canvas_reference(window.scene, window.view)
 
 
 def settle(app: QApplication) -> None:
