@@ -7,6 +7,22 @@ from engine.model.elements import Connection, Node
 from engine.model.errors import GraphError
 
 
+def path_exists(edges, start: str, goal: str) -> bool:
+    """Whether the (src, dst) pairs of ``edges`` lead from ``start`` to ``goal``."""
+    successors: dict[str, list[str]] = {}
+    for src, dst in edges:
+        successors.setdefault(src, []).append(dst)
+    seen, stack = set(), [start]
+    while stack:
+        n = stack.pop()
+        if n == goal:
+            return True
+        if n not in seen:
+            seen.add(n)
+            stack.extend(successors.get(n, ()))
+    return False
+
+
 class GraphQueries:
     """The read-only half of Graph, over its ``nodes`` and ``connections`` dicts."""
 
@@ -98,13 +114,4 @@ class GraphQueries:
 
     def reaches(self, start: str, goal: str) -> bool:
         """Whether a path of connections leads from ``start`` to ``goal``."""
-        successors = self._successors()
-        seen, stack = set(), [start]
-        while stack:
-            n = stack.pop()
-            if n == goal:
-                return True
-            if n not in seen:
-                seen.add(n)
-                stack.extend(successors[n])
-        return False
+        return path_exists(self.connections, start, goal)

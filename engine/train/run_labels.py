@@ -7,6 +7,8 @@ would otherwise be the same.
 """
 from __future__ import annotations
 
+from engine.model.queries import path_exists
+
 ACTIVATION_NAMES = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU"}
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov", "adam": "Adam"}
 MAX_STRUCTURE_PARTS = 2     # connection or node differences named at most, then "…"
@@ -120,13 +122,5 @@ def _is_skip(settings_list, src: str, dst: str) -> bool:
         edges = [tuple(c) for c in s.get("connections") or []]
         if (src, dst) not in edges:
             continue
-        seen, todo = set(), [d for a, d in edges if a == src and d != dst]
-        while todo:
-            node = todo.pop()
-            if node == dst:
-                return True
-            if node not in seen:
-                seen.add(node)
-                todo += [d for a, d in edges if a == node]
-        return False
+        return any(path_exists(edges, d, dst) for a, d in edges if a == src and d != dst)
     return False
