@@ -37,22 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QPointF  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from engine import Graph  # noqa: E402
 from gui.canvas.scene import REFINE_MS  # noqa: E402
+from bench.canvas import design  # noqa: E402
 from bench.canvas import reference as canvas_reference  # noqa: E402
 
 VIEW_W, VIEW_H = 1600, 1000
 BIG = {"kind": "hidden", "size": 784, "activation": "relu", "label": "Hidden"}
-
-
-def design() -> Graph:
-    g = Graph("softmax_ce")
-    g.add_node("input", 784, position=(0, 0))
-    g.add_node("hidden", 128, "relu", position=(320, 0))
-    g.add_node("output", 10, "softmax", position=(640, 0))
-    g.connect("x1", "h1")
-    g.connect("h1", "y1")
-    return g
 
 
 def reference(window) -> float:
