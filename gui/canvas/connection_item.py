@@ -11,8 +11,6 @@ The item sits at the scene origin, so its coordinates are scene coordinates.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import math
 
 import numpy as np
@@ -22,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from gui.core import colormap
 from gui.canvas.device_picture import DevicePicture
+from gui.canvas.edge_pens import WEIGHT_LEVELS, gradient_pens, grey_pens, weight_pens
 from gui.canvas.grey_layer import GreyLayer as _GreyLayer
 from gui.canvas.line_drawing import LINE_BYTES, draw_line_buffer  # noqa: F401  (re-exported)
 from gui.canvas.line_drawing import cosmetic_pen as _pen
@@ -29,7 +28,6 @@ from gui.canvas.node_item import SELECTED
 
 LOD_EDGES = 8000      # above this, the grey layer is cached and only TOP_K are redrawn
 TOP_K = 4000
-WEIGHT_LEVELS = 16    # magnitude bins in "weight" mode (× 2 signs)
 MARGIN = 4.0
 
 
@@ -55,7 +53,7 @@ class ConnectionItem(QGraphicsItem):
         self._scale: tuple[float, float] | None = None
         self._coarse = False
         self._grey: _GreyLayer | None = None
-        self._picture = DevicePicture()     # the coloured edges, between two changes
+        self._picture = DevicePicture(self)     # the coloured edges, between two changes
         self._rect = QRectF()
         self._shape = QPainterPath()
         self._rebuild_edges()
@@ -247,17 +245,18 @@ class ConnectionItem(QGraphicsItem):
         """Colour edges by ``values`` (dst × src); a shape that does not fit clears them."""
         self._mode, self._scale = mode, scale
         self._take_values(values)
-        self._select_drawn()
-        self.update()
+        if not self._select_drawn(values_only=True):
+            self.update()
 
-    def _select_drawn(self) -> None:
-        """Choose the drawn edges, their pens and the draw order (weakest first)."""
+    def _select_drawn(self, values_only: bool = False) -> bool:
+        """Choose the drawn edges, their pens and the draw order (weakest first); True if
+        the coloured picture is queued to render them (see DevicePicture.invalidate)."""
         m = self._count
         mag = self.magnitudes()
         if mag is None:
             chosen = np.empty(0, np.intp) if self.is_lod() else np.arange(m)
             bins = np.zeros(len(chosen), np.intp)
-            self._pens = _grey_pens()
+            self._pens = grey_pens()
         else:
             if self.is_lod() and m > TOP_K:
                 chosen = np.argpartition(-mag, TOP_K - 1)[:TOP_K]
@@ -267,10 +266,10 @@ class ConnectionItem(QGraphicsItem):
                 wmax = self._scale[1] if self._scale else 0.0
                 level = colormap.linear_bins(mag[chosen], wmax, WEIGHT_LEVELS)
                 bins = 2 * level + (self._values[chosen] > 0)
-                self._pens = _weight_pens()
+                self._pens = weight_pens()
             else:
                 bins = colormap.log_bins(mag[chosen], self._scale)
-                self._pens = _gradient_pens()
+                self._pens = gradient_pens()
         order = np.argsort(bins, kind="stable")
         self.drawn = chosen[order]
         self.drawn_bins = bins[order]
@@ -278,7 +277,7 @@ class ConnectionItem(QGraphicsItem):
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         self._batches = [(b, int(starts[b]), int(counts[b])) for b in np.flatnonzero(counts)]
         self._drawn_lines = np.ascontiguousarray(self.lines[self.drawn])
-        self._picture.invalidate()
+        return self._picture.invalidate(values_only, len(self._drawn_lines))
 
     # ----- picking ----------------------------------------------------------------
     def nearest_edge(self, scene_pos: QPointF, tolerance: float) -> tuple[int, int] | None:
@@ -334,8 +333,7 @@ class ConnectionItem(QGraphicsItem):
             painter.setPen(QPen(SELECTED, 1.5, Qt.DashLine) if self.isSelected() else Qt.NoPen)
             painter.setBrush(QBrush(color))
             painter.drawPath(self._hull)
-        if not self._picture.paint(painter, widget, self._rect, self._paint_edges, direct=self._coarse):
-            self.update()       # last frame's colours, out of budget: the new ones next frame
+        self._picture.paint(painter, widget, self._rect, self._paint_edges, direct=self._coarse)
         if self.selected_edge is not None:
             i, j = self.selected_edge
             sp, dp = self.src.pos(), self.dst.pos()
@@ -344,12 +342,16 @@ class ConnectionItem(QGraphicsItem):
             painter.drawLine(QLineF(sp.x() + self.src.edge_dx, sp.y() + self.src.offsets[j],
                                     dp.x() - self.dst.edge_dx, dp.y() + self.dst.offsets[i]))
 
-    def _paint_edges(self, painter: QPainter) -> None:
+    def _paint_edges(self, painter: QPainter, start: int = 0, stop: int | None = None) -> None:
+        """Draw the coloured edges ``drawn[start:stop]``, in their order (weakest first)."""
         painter.setRenderHint(QPainter.Antialiasing, False)
         lines = self._drawn_lines
-        for b, start, count in self._batches:
-            painter.setPen(self._pens[b])
-            draw_line_buffer(painter, lines, start, count)
+        stop = len(lines) if stop is None else stop
+        for b, first, count in self._batches:
+            lo, hi = max(first, start), min(first + count, stop)
+            if lo < hi:
+                painter.setPen(self._pens[b])
+                draw_line_buffer(painter, lines, lo, hi - lo)
 
     # ----- hover -------------------------------------------------------------------
     def hoverEnterEvent(self, event) -> None:
@@ -372,28 +374,3 @@ class ConnectionItem(QGraphicsItem):
     def hoverLeaveEvent(self, event) -> None:
         self._hover = False
         self.update()
-
-
-@lru_cache(maxsize=1)
-def _grey_pens() -> tuple[QPen, ...]:
-    return (_pen(colormap.GREY),)
-
-
-@lru_cache(maxsize=1)
-def _gradient_pens() -> tuple[QPen, ...]:
-    """Pens for "gradient" mode, one per magnitude bin (shared: a design of a thousand
-    connections rebuilt 32 pens for each of them on every snapshot)."""
-    return tuple(_pen(c) for c in colormap.sequential())
-
-
-@lru_cache(maxsize=1)
-def _weight_pens() -> tuple[QPen, ...]:
-    """Pens for "weight" mode: index 2·level + (w > 0); colour by sign, width by |w|."""
-    colors = colormap.diverging(2 * WEIGHT_LEVELS + 1)
-    pens = []
-    for level in range(WEIGHT_LEVELS):
-        width = 1.0 + (3 * level) // WEIGHT_LEVELS  # 1, 2, 3 or 4 px
-        for positive in (False, True):
-            k = WEIGHT_LEVELS + (level + 1) * (1 if positive else -1)
-            pens.append(_pen(colors[k], width))
-    return tuple(pens)

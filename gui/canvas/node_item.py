@@ -73,6 +73,7 @@ class NodeItem(QGraphicsItem):
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.setAcceptHoverEvents(True)
         self.setZValue(self.Z)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.connections: list = []
         self._values: np.ndarray | None = None
         self._value_colors: list[QColor] | None = None

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from engine import Graph, GraphError
 from gui.canvas.clipboard import ClipboardCommands
 from gui.canvas.connection_item import ConnectionItem
+from gui.canvas.device_picture import finish_queued
 from gui.canvas.edge_refiner import EdgeRefiner
 from gui.canvas.edits import SceneEdits
 from gui.canvas.interactions import ConnectInteraction, SceneInteractions
@@ -204,6 +205,14 @@ class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsSce
         across event-loop turns (``edges_refining`` until done)."""
         for item in self.connection_items.values():
             item.refine()
+
+    def settle_edges(self) -> bool:
+        """Draw now what the edges wait to show (slices of a full redraw, new colours queued
+        for their pictures), for a screenshot; True if anything waited."""
+        refining = self.edge_refiner.pending()
+        if refining:
+            self.edge_refiner.finish()
+        return finish_queued() or refining
 
     def edges_refining(self) -> bool:
         """True while a large connection's full picture is still being drawn."""

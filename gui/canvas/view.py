@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
+from gui.core.redraw_queue import painted
 from gui.core.mime import carries_palette_entry, payload_from_mime_data
 
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
@@ -103,7 +104,10 @@ class CanvasView(QGraphicsView):
                 self.zoom_by(pinch.scaleFactor(), QPointF(anchor))
                 event.accept(pinch)
                 return True
-        return super().viewportEvent(event)
+        handled = super().viewportEvent(event)
+        if event.type() == QEvent.Paint:
+            painted()
+        return handled
 
     # ----- pan ----------------------------------------------------------------
     def pan_by(self, dx: float, dy: float) -> None:

@@ -20,6 +20,7 @@ import re
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QGraphicsItem
 
 from engine.io.onnx_export import expected_shapes
 
@@ -73,18 +74,25 @@ def _source_rect(items) -> QRectF:
 
 @contextlib.contextmanager
 def _only(scene, items):
-    """Show only ``items``, unselected (no highlight), restoring everything afterwards."""
+    """Show only ``items``, unselected (no highlight), drawn afresh rather than from the
+    pixmaps the view keeps of them (which would land in an SVG as images, and blur at another
+    scale), restoring everything afterwards."""
     keep = set(items)
     hidden = [i for i in scene.items() if i.parentItem() is None and i not in keep and i.isVisible()]
     selected = scene.selectedItems()
+    cached = [(i, i.cacheMode()) for i in items if i.cacheMode() != QGraphicsItem.NoCache]
     blocked = scene.blockSignals(True)   # the selection comes back as it was: nobody need know
     try:
         for item in hidden:
             item.setVisible(False)
         for item in selected:
             item.setSelected(False)
+        for item, _mode in cached:
+            item.setCacheMode(QGraphicsItem.NoCache)
         yield
     finally:
+        for item, mode in cached:
+            item.setCacheMode(mode)
         for item in selected:
             item.setSelected(True)
         for item in hidden:

@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, PlotHint, make_curve, make_plot_widget
-from gui.plots.redraw_queue import Coalescer
+from gui.core.redraw_queue import Coalescer
 from gui.plots.metrics import Series
 from gui.plots.run_overlay import FlowOverlay
 

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.plots.parts import AXIS_COLOR, LEGEND_BRUSH, LEGEND_PEN, PlotHint, make_curve, make_plot_widget
-from gui.plots.redraw_queue import Coalescer
+from gui.core.redraw_queue import Coalescer
 from gui.plots.run_overlay import MetricsOverlay
 
 # Points kept per curve. A small design trains ~5,000 steps and ~100 epochs a second, so
@@ -303,6 +303,8 @@ class MetricsPlot(QWidget):
             curve.setData(x, series.ys)
         self.loss_hint.set_shown(not len(self.steps) and not len(self.epoch_values["train_loss"]))
         self.metric_hint.set_shown(not len(self.epoch_values["train_metric"]))
+        for widget in (self.loss_widget, self.metric_widget):
+            widget.scene().prepareForPaint()     # the new ranges now, not in the paint that follows
 
     def _schedule(self) -> None:
         self._redraw.schedule()

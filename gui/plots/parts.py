@@ -3,7 +3,7 @@
 ``make_curve`` gives a ``LiveCurve``: one persistent ``PlotDataItem`` updated with
 ``setData``, clipped to the view and peak-downsampled to about two points per pixel
 column, whose auto-range bounds are those of all its data. (Redraws wait their turn in
-``gui.plots.redraw_queue``.)
+``gui.core.redraw_queue``.)
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from gui.plots.color_bar import short_label
+from gui.core.redraw_queue import painted
 
 DOWNSAMPLE_FACTOR = 1.0        # samples per pixel column kept when a curve has more
 AXIS_COLOR = (90, 94, 100)
@@ -47,9 +48,17 @@ class DecadeAxis(pg.AxisItem):
         return labels
 
 
+class LivePlotWidget(pg.PlotWidget):
+    """A PlotWidget that says when it has painted (``redraw_queue.painted``)."""
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        painted()
+
+
 def make_plot_widget() -> pg.PlotWidget:
     """A PlotWidget in the house look, its left axis labelled by decades in log mode."""
-    widget = pg.PlotWidget(axisItems={"left": DecadeAxis("left")})
+    widget = LivePlotWidget(axisItems={"left": DecadeAxis("left")})
     style_plot(widget)
     return widget
 
@@ -113,7 +122,34 @@ class LiveCurve(pg.PlotDataItem):
         values = values[np.isfinite(values)]
         if values.size == 0:
             return None, None
-        return float(values.min()), float(values.max())
+        return coarse_bounds(float(values.min()), float(values.max()), x_axis=ax == 0)
+
+
+X_STEPS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def coarse_bounds(lo: float, hi: float, x_axis: bool) -> tuple[float, float]:
+    """Bounds around [lo, hi] that change only now and then while a run adds data, so that a
+    live plot's range (and its axes, the costliest part of a repaint) stays put between.
+
+    x (steps or epochs, growing): the upper end goes up to the next of 1, 1.25, 1.5, 2, 2.5,
+    3, 4, 5, 6, 8 × 10^k (at most a third more). y: both ends go out to a multiple of a
+    twentieth of the span, rounded to 1, 2 or 5 × 10^k.
+    """
+    if x_axis:
+        if hi > 0 and lo >= 0:
+            decade = 10.0 ** np.floor(np.log10(hi))
+            hi = next(decade * s for s in X_STEPS if decade * s >= hi)
+        return lo, hi
+    span = hi - lo
+    if span <= 0 or not np.isfinite(span):
+        return lo, hi
+    raw = span / 20
+    decade = 10.0 ** np.floor(np.log10(raw))
+    step = next(decade * s for s in (1.0, 2.0, 5.0, 10.0) if decade * s >= raw)
+    # (the 1e-9: 2.0 / 0.05 is 40.000000000000004 in floating point, not past a step)
+    return (min(lo, float(np.floor(lo / step + 1e-9) * step)),
+            max(hi, float(np.ceil(hi / step - 1e-9) * step)))
 
 
 def make_curve(plot: pg.PlotItem, color, name: str, width: float = 1.5) -> LiveCurve:

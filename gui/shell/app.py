@@ -263,9 +263,7 @@ def take_screenshot(app, window, out) -> int:
         window.scene.refine_edges()     # the zoom has settled: every edge, not a stand-in
         app.processEvents()     # the plots apply their deferred updates
         image = window.grab()
-        refiner = window.scene.edge_refiner
-        if refiner.pending():   # a large connection's picture is drawn in slices: all of it now
-            refiner.finish()
+        if window.scene.settle_edges():   # pictures drawn in slices over turns: all of them now
             image = window.grab()
         result["code"] = save_png(image, out)
         app.quit()

@@ -5,13 +5,13 @@ the side views (the inspector's numbers, the decision boundary, the prediction v
 gradient matrix) take it at once while on screen, and otherwise keep one pending update,
 run with the newest snapshot when their dock or tab is shown again: a closed dock costs
 nothing while training. The loss and gradient-flow plots redraw through the same queue
-(``gui.plots.redraw_queue``), one view per tick.
+(``gui.core.redraw_queue``), one view per tick.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from gui.plots.redraw_queue import Coalescer, hidden
+from gui.core.redraw_queue import Coalescer, hidden
 
 
 class SnapshotViews:

@@ -197,6 +197,7 @@ def test_edges_are_painted_in_their_bin_colour(qtbot):
     view.resetTransform()
     view.centerOn(300, 0)
     scene.set_edge_values({(x, h): np.array([[1e-6]]), (h, y): np.array([[1.0]])})
+    scene.settle_edges()
     image = view.viewport().grab().toImage()
     seq = colormap.sequential()
     for key, color in (((x, h), seq[0]), ((h, y), seq[-1])):
@@ -204,6 +205,7 @@ def test_edges_are_painted_in_their_bin_colour(qtbot):
         got = image.pixelColor(p)
         assert (got.red(), got.green(), got.blue()) == (color.red(), color.green(), color.blue())
     scene.set_edge_values(None)
+    scene.settle_edges()
     image = view.viewport().grab().toImage()
     got = image.pixelColor(view.mapFromScene(edge_point(scene.connection_items[(x, h)], 0, 0)))
     assert got == colormap.GREY

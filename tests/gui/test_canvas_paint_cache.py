@@ -1,5 +1,6 @@
 """Coloured edges are kept as an image between changes: what the view shows is pixel for pixel
-what drawing them straight onto it gives, new values and zooms show at once, SVGs stay vector."""
+what drawing them straight onto it gives; new values are drawn in slices over event-loop turns
+and then shown, a zoom shows at once, SVGs stay vector."""
 import numpy as np
 import pytest
 from PySide6.QtGui import QUndoStack
@@ -9,6 +10,7 @@ from gui.canvas import CanvasScene, CanvasView
 from gui.canvas import device_picture
 from gui.canvas.device_picture import DevicePicture
 from gui.canvas.grey_layer import GreyLayer
+from gui.core.redraw_queue import shared_queue
 from gui.files.report import scene_svg
 
 
@@ -53,7 +55,8 @@ def _grab(view, monkeypatch):
 
 
 def _cached(view, monkeypatch):
-    _grab(view, monkeypatch)                        # draws the image
+    _grab(view, monkeypatch)                        # draws the image (or places the queued one)
+    view.scene().settle_edges()                     # new values queued: drawn whole now
     return _grab(view, monkeypatch)                 # shows it
 
 
@@ -96,22 +99,41 @@ def test_an_svg_export_keeps_the_edges_as_lines(qtbot, canvas):
     assert b"<image" not in svg
 
 
-def test_recolouring_over_budget_is_spread_over_frames_and_settles(qtbot, canvas, monkeypatch):
+def test_new_values_are_drawn_a_slice_a_turn_then_shown_whole(qtbot, canvas, monkeypatch):
     scene, view, items = canvas
-    monkeypatch.setattr(device_picture, "FRAME_BUDGET_S", 0.0)     # one picture per frame
+    monkeypatch.setattr(device_picture, "SLICE_S", 0.0)        # one chunk of lines per turn
+    monkeypatch.setattr(device_picture, "FIRST_LINES", 64)
+    monkeypatch.setattr(device_picture, "AFTER_PAINT_S", 0.0)
     _colour(items, 1)
-    _cached(view, monkeypatch)
-    _colour(items, 2)                               # both connections get new values
+    first = _cached(view, monkeypatch)
+    _colour(items, 2)                               # a snapshot: both connections get new values
     reference = _direct(view, monkeypatch)
-    frames = [_grab(view, monkeypatch) for _ in range(3)]
-    assert frames[0] != reference                   # one still shows the last frame's colours
-    assert frames[1] == reference and frames[2] == reference
+    assert _grab(view, monkeypatch) == first        # the last colours until the new ones are whole
+    queue = shared_queue(0)
+    turns = 0
+    while queue.has_pending(DevicePicture):
+        assert queue.run_next()
+        turns += 1
+        if turns == 3:
+            assert _grab(view, monkeypatch) == first    # half-drawn pictures are never shown
+    assert turns > 2 * len(items)                   # in many short turns, not one long one
+    qtbot.waitUntil(lambda: _grab(view, monkeypatch) == reference, timeout=2000)
 
 
-def test_a_zoom_never_waits_for_a_frame(qtbot, canvas, monkeypatch):
+def test_a_zoom_never_waits_for_a_turn(qtbot, canvas, monkeypatch):
     scene, view, items = canvas
-    monkeypatch.setattr(device_picture, "FRAME_BUDGET_S", 0.0)
     _colour(items, 1)
     _cached(view, monkeypatch)
-    view.scale(1.2, 1.2)
+    _colour(items, 2)                               # queued...
+    view.scale(1.2, 1.2)                            # ...but a zoom draws the new picture at once
     assert _grab(view, monkeypatch) == _direct(view, monkeypatch)
+
+
+def test_a_removed_connection_leaves_the_queue(qtbot, canvas, monkeypatch):
+    scene, view, items = canvas
+    _colour(items, 1)
+    _cached(view, monkeypatch)
+    _colour(items, 2)
+    scene.removeItem(items[0])
+    del items[0]
+    qtbot.waitUntil(lambda: not shared_queue(0).has_pending(DevicePicture), timeout=2000)

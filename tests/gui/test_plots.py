@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gui.plots.gradient_flow import GradientFlowPlot, connection_label
-from gui.plots.parts import labelled_mantissas
+from gui.plots.parts import coarse_bounds, labelled_mantissas
 from gui.plots.metrics import MetricsPlot, Series
 
 
@@ -273,12 +273,27 @@ def test_auto_range_bounds_are_the_whole_data_whatever_the_view(qtbot, log):
     w.log_loss.setChecked(log)
     w.flush()
     view = w.loss_plot.getViewBox()
-    expected_y = (0.0, math.log10(2.0)) if log else (1.0, 2.0)
+    expected_y = coarse_bounds(0.0, math.log10(2.0), False) if log else (1.0, 2.0)
     for right in (n * 0.31, n * 0.77, n * 1.0, n * 1.13):
         view.setXRange(0, right, padding=0)           # a different downsampling factor each time
         w.step_curve.dataBounds(0)                     # (what the view asks when auto-ranging)
-        assert w.step_curve.dataBounds(0) == (0.0, n - 1.0)
+        assert w.step_curve.dataBounds(0) == (0.0, 125_000.0)    # the data's (0, n - 1), coarse
         assert w.step_curve.dataBounds(1) == pytest.approx(expected_y)
+
+
+def test_live_bounds_hold_still_while_a_run_adds_data():
+    # A range that moved with every redraw made both plots regenerate their axes each time.
+    changes, last = 0, None
+    for n in range(1000, 60_001, 600):                # ten redraws a second of a fast run
+        x = coarse_bounds(0.0, n - 1.0, True)
+        y = coarse_bounds(0.05 + 0.3 / (1 + n / 5000), 2.3, False)   # a falling loss
+        assert x[0] == 0.0 and n - 1 <= x[1] <= 4 / 3 * (n - 1)
+        assert y[0] <= 0.05 + 0.3 / (1 + n / 5000) and y[1] >= 2.3 and y[1] - y[0] < 2.3 * 1.2
+        changes += (x, y) != last
+        last = (x, y)
+    assert changes <= 20                              # of 99 redraws (each one, before)
+    assert coarse_bounds(1.0, 2.0, False) == (1.0, 2.0)
+    assert coarse_bounds(3.0, 3.0, False) == (3.0, 3.0) and coarse_bounds(-5.0, 0.0, True) == (-5.0, 0.0)
 
 
 def test_log_axis_labels_minor_ticks_only_where_they_fit(qtbot):

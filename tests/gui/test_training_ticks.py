@@ -3,7 +3,7 @@ newest snapshot, a hidden view catches up when shown, and no step is lost at the
 import numpy as np
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.plots.redraw_queue import Coalescer, RedrawQueue
+from gui.core.redraw_queue import Coalescer, RedrawQueue
 from gui.training.tick_schedule import SnapshotViews
 
 TIMEOUT = 30_000    # ms: the worker process is spawned and the machine may be busy

@@ -21,6 +21,20 @@ PARKED_MS = 100            # how often the redraws of hidden views look whether 
 MIN_INTERVAL_MS = 100       # a view redraws at most ~10 times a second while data stream in
 
 
+_painted = [0.0]          # perf_counter at the end of the latest paint of a busy view
+
+
+def painted() -> None:
+    """A busy view (the canvas, a live plot) has just painted: jobs that are ``due`` only
+    ``since_painted() > …`` wait for the next turn, so that no turn both paints and draws."""
+    _painted[0] = time.perf_counter()
+
+
+def since_painted() -> float:
+    """Seconds since the latest ``painted()``."""
+    return time.perf_counter() - _painted[0]
+
+
 def hidden(widget) -> bool:
     """On a shown window but not visible itself: a closed dock, a tab behind another.
     (A widget whose window is not shown, as in a test or before the window opens, is not
@@ -48,6 +62,18 @@ class RedrawQueue(QObject):
         if not self._timer.isActive():
             self._timer.start()
 
+    def has_pending(self, kind: type) -> bool:
+        """Some job of class ``kind`` still waits to run."""
+        return any(isinstance(job, kind) and job.dirty for job in self._pending)
+
+    def finish(self, kind: type) -> bool:
+        """Run every waiting job of class ``kind`` to its end now; True if there was one."""
+        jobs = [job for job in self._pending if isinstance(job, kind) and job.dirty]
+        for job in jobs:
+            while job.dirty:
+                job.flush()
+        return bool(jobs)
+
     def run_next(self) -> bool:
         """Run the oldest due redraw of a view on screen; True if one ran. Redraws of hidden
         views wait (looked at again every PARKED_MS) until their view is shown."""
@@ -66,6 +92,8 @@ class RedrawQueue(QObject):
             else:
                 job.flush()
                 ran = True
+                if job.dirty and job not in self._pending:
+                    self._pending.append(job)       # done in parts: the next part after the others
         self._pending.extendleft(reversed(waiting))
         if self._pending:
             self._timer.setInterval(self._interval)
@@ -80,15 +108,16 @@ def _alive(widget) -> bool:
     return widget is None or isValid(widget)
 
 
-_shared: RedrawQueue | None = None
+_shared: dict[int, RedrawQueue] = {}
 
 
-def shared_queue() -> RedrawQueue:
-    """The application's queue (made on first use, owned by the QApplication)."""
-    global _shared
-    if _shared is None or not isValid(_shared):
-        _shared = RedrawQueue(QCoreApplication.instance())
-    return _shared
+def shared_queue(interval_ms: int = TICK_MS) -> RedrawQueue:
+    """The application's queue running a job every ``interval_ms`` (made on first use, owned
+    by the QApplication): the views' redraws every TICK_MS, the canvas pictures' every turn."""
+    queue = _shared.get(interval_ms)
+    if queue is None or not isValid(queue):
+        queue = _shared[interval_ms] = RedrawQueue(QCoreApplication.instance(), interval_ms)
+    return queue
 
 
 class Coalescer:
