@@ -1,8 +1,9 @@
 """The picture of one Connection: every unmasked neuron-to-neuron edge, drawn in bulk.
 
 Following ARCHITECTURE.md's measurements: the endpoints of all edges live in one
-numpy array; edges are binned into a few pens and each bin is one
-``QPainter.drawLines`` call reading straight from a contiguous float64 buffer;
+numpy array (float32: line_drawing.LINE_DTYPE); edges are binned into a few pens and
+each bin is one ``QPainter.drawLines`` call reading straight from a contiguous float64
+buffer of the drawn edges (the grey layer widens its float32 lines a block at a time);
 the painter clips to the bounding rect and draws without antialiasing. Above
 ``LOD_EDGES`` edges a child layer (grey_layer.py) keeps every edge in grey as a
 picture, redrawn in slices after a zoom or drag, and the item redraws only the
@@ -22,7 +23,7 @@ from gui.core import colormap
 from gui.canvas.device_picture import DevicePicture
 from gui.canvas.edge_pens import WEIGHT_LEVELS, gradient_pens, grey_pens, weight_pens
 from gui.canvas.grey_layer import GreyLayer as _GreyLayer
-from gui.canvas.line_drawing import LINE_BYTES, draw_line_buffer  # noqa: F401  (re-exported)
+from gui.canvas.line_drawing import LINE_BYTES, LINE_DTYPE, draw_line_buffer  # noqa: F401  (re-exported)
 from gui.canvas.line_drawing import cosmetic_pen as _pen
 from gui.canvas.node_item import SELECTED
 
@@ -113,7 +114,7 @@ class ConnectionItem(QGraphicsItem):
         lines = np.column_stack([
             np.full(self._count, sp.x() + self.src.edge_dx), sp.y() + self.src.offsets[self.j],
             np.full(self._count, dp.x() - self.dst.edge_dx), dp.y() + self.dst.offsets[self.i]])
-        if not np.array_equal(self.lines, lines):
+        if not np.array_equal(self.lines, lines.astype(self.lines.dtype)):
             return f"connection {key}: edge endpoints do not follow the nodes"
         return None
 
@@ -168,7 +169,7 @@ class ConnectionItem(QGraphicsItem):
         """Recompute every endpoint from the two node items (vectorised)."""
         sp, dp = self.src.pos(), self.dst.pos()
         x1, x2 = sp.x() + self.src.edge_dx, dp.x() - self.dst.edge_dx
-        lines = np.empty((self._count, 4), dtype=np.float64)
+        lines = np.empty((self._count, 4), dtype=LINE_DTYPE)
         lines[:, 0] = x1
         lines[:, 2] = x2
         nd, ns = self._dense_shape
@@ -276,7 +277,7 @@ class ConnectionItem(QGraphicsItem):
         counts = np.bincount(self.drawn_bins, minlength=len(self._pens))
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         self._batches = [(b, int(starts[b]), int(counts[b])) for b in np.flatnonzero(counts)]
-        self._drawn_lines = np.ascontiguousarray(self.lines[self.drawn])
+        self._drawn_lines = np.ascontiguousarray(self.lines[self.drawn], dtype=np.float64)
         return self._picture.invalidate(values_only, len(self._drawn_lines))
 
     # ----- picking ----------------------------------------------------------------

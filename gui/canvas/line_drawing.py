@@ -7,6 +7,11 @@ from PySide6.QtCore import QLineF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 LINE_BYTES = 32       # one QLineF: four float64
+# Connections keep their endpoints in float32: half the memory of QLineF's float64 (28 MB less
+# for 1.86 M edges), and exact to a hundredth of a pixel below 10^5 scene units. They are
+# widened to float64 a block at a time as they are drawn.
+LINE_DTYPE = np.float32
+BLOCK = 16384         # lines widened at a time (512 kB)
 
 
 def cosmetic_pen(color: QColor, width: float = 1.0) -> QPen:
@@ -17,7 +22,13 @@ def cosmetic_pen(color: QColor, width: float = 1.0) -> QPen:
 
 
 def draw_line_buffer(painter: QPainter, lines: np.ndarray, start: int, count: int) -> None:
-    """Draw ``count`` lines of a contiguous (n, 4) float64 array from row ``start``."""
-    if count > 0:
-        painter.drawLines(shiboken6.wrapInstance(lines.ctypes.data + start * LINE_BYTES, QLineF),
-                          count)
+    """Draw ``count`` lines of an (n, 4) array of endpoints from row ``start`` (a contiguous
+    float64 array is drawn in place, any other a block at a time)."""
+    if count <= 0:
+        return
+    if lines.dtype == np.float64 and lines.flags.c_contiguous:
+        painter.drawLines(shiboken6.wrapInstance(lines.ctypes.data + start * LINE_BYTES, QLineF), count)
+        return
+    for first in range(start, start + count, BLOCK):
+        block = np.ascontiguousarray(lines[first:min(first + BLOCK, start + count)], dtype=np.float64)
+        painter.drawLines(shiboken6.wrapInstance(block.ctypes.data, QLineF), len(block))
