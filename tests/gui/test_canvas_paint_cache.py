@@ -137,3 +137,18 @@ def test_a_removed_connection_leaves_the_queue(qtbot, canvas, monkeypatch):
     scene.removeItem(items[0])
     del items[0]
     qtbot.waitUntil(lambda: not shared_queue(0).has_pending(DevicePicture), timeout=2000)
+
+
+def test_a_slice_never_shares_a_turn_with_a_paint(qtbot, canvas, monkeypatch):
+    scene, view, items = canvas
+    _colour(items, 1)
+    _cached(view, monkeypatch)
+    _colour(items, 2)
+    picture = items[0]._picture
+    assert picture.dirty
+    monkeypatch.setattr(device_picture, "AFTER_PAINT_S", 60.0)   # (no timing in the test)
+    view.viewport().repaint()                       # the view has just painted...
+    assert not picture.due()                        # ...so the queue leaves the slice for a later turn
+    assert not shared_queue(0).run_next() and picture.dirty
+    monkeypatch.setattr(device_picture, "AFTER_PAINT_S", 0.0)
+    assert picture.due()
