@@ -145,6 +145,8 @@ def run(args: argparse.Namespace, whole_process: bool = False) -> int:
     # The window collects garbage from a timer (gui.shell.garbage); until it is up, automatic
     # collections during the imports cost 35 ms of a 0.65 s start-up and find next to nothing.
     gc.disable()
+    from gui.shell import feature_scan
+    feature_scan.skip()     # no source scan of each module the window imports next
     from engine import GraphError
     from engine.files.resources import resolve_design
 
@@ -251,8 +253,8 @@ def save_png(pixmap, out) -> int:
 def take_screenshot(app, window, out) -> int:
     """Lay ``window`` out at 1600×1000, let its start-up work run, save it as PNG; 0 if saved.
 
-    The window is never painted on the screen (WA_DontShowOnScreen): ``grab`` paints it once,
-    into the picture, rather than once on the screen and again into the picture.
+    The window is never painted on the screen (WA_DontShowOnScreen), nor at all until ``grab``
+    (updates are off till then): ``grab`` paints it once, into the picture.
     """
     from PySide6.QtCore import Qt, QTimer
 
@@ -262,6 +264,7 @@ def take_screenshot(app, window, out) -> int:
         window.view.fit_to_view()
         window.scene.refine_edges()     # the zoom has settled: every edge, not a stand-in
         app.processEvents()     # the plots apply their deferred updates
+        window.setUpdatesEnabled(True)
         image = window.grab()
         if window.scene.settle_edges():   # pictures drawn in slices over turns: all of them now
             image = window.grab()
@@ -270,6 +273,8 @@ def take_screenshot(app, window, out) -> int:
 
     window.setAttribute(Qt.WA_DontShowOnScreen)
     window.resize(*SCREENSHOT_SIZE)
+    # Not painted by the event loop before the grab (twice, ~60 ms of a start): only the grab paints.
+    window.setUpdatesEnabled(False)
     window.show()
     QTimer.singleShot(0, capture)    # after the window's own start-up timers (data, fit to view)
     app.exec()

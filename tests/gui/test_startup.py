@@ -192,3 +192,54 @@ def test_a_design_that_cannot_be_read_leaves_garbage_collection_as_it_was(tmp_pa
                           env=_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["1", "True"], done.stderr[-2000:]
     assert "Cannot open the design" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_screenshot_paints_the_window_once_in_its_grab(qtbot, qapp, tmp_path):
+    from PySide6.QtCore import QEvent, QObject
+
+    from gui.shell.app import take_screenshot
+    window = MainWindow(restore_settings=False)
+    qtbot.addWidget(window)
+    grabbing, paints = [False], {"grab": 0, "loop": 0}
+
+    class Paints(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Paint:
+                paints["grab" if grabbing[0] else "loop"] += 1
+            return False
+
+    def grab(*args):
+        grabbing[0] = True
+        try:
+            return type(window).grab(window, *args)
+        finally:
+            grabbing[0] = False
+
+    window.grab = grab
+    counter = Paints()
+    qapp.installEventFilter(counter)
+    try:
+        assert take_screenshot(qapp, window, tmp_path / "shot.png") == 0
+    finally:
+        qapp.removeEventFilter(counter)
+    assert paints["loop"] == 0 and paints["grab"] > 10     # ~30 ms of painting, done once
+    assert window.updatesEnabled()
+    window.training.shutdown()
+
+
+def test_the_pyside_feature_hook_reads_no_source_once_skipped(tmp_path, monkeypatch):
+    import inspect
+
+    from gui.shell import feature_scan
+    assert feature_scan.skip()                      # the pinned PySide6 has the per-import scan
+
+    def no_source(*args, **kwargs):
+        raise AssertionError("a module's source was read")
+
+    monkeypatch.setattr(inspect, "getsource", no_source)
+    (tmp_path / "fresh_module_for_feature_scan.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import fresh_module_for_feature_scan
+    assert fresh_module_for_feature_scan.VALUE == 1
+    features = sys.modules["PySide6.support.feature"].pyside_feature_dict
+    assert features["fresh_module_for_feature_scan"] == 0     # no features: as every module here
