@@ -96,7 +96,8 @@ class RedrawQueue(QObject):
                     self._pending.append(job)       # done in parts: the next part after the others
         self._pending.extendleft(reversed(waiting))
         if self._pending:
-            self._timer.setInterval(self._interval)
+            # Only jobs not yet due: look again in a millisecond rather than spin the loop.
+            self._timer.setInterval(self._interval if ran else max(self._interval, 1))
         elif self._parked:
             self._timer.setInterval(PARKED_MS)
         else:

@@ -1,5 +1,7 @@
 """What spreading the live views' updates across ticks must keep: every view ends on the
 newest snapshot, a hidden view catches up when shown, and no step is lost at the end of a run."""
+import time
+
 import numpy as np
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -37,6 +39,20 @@ def test_the_queue_runs_one_redraw_per_tick_in_turn(qtbot):
     assert queue.run_next() and drawn == ["a"]
     assert queue.run_next() and drawn == ["a", "b"]
     assert not queue.run_next() and drawn == ["a", "b"]
+
+
+def test_a_turn_queue_waiting_for_a_due_job_looks_again_without_spinning(qtbot):
+    window, a, b = shown_pair(qtbot)
+    queue = RedrawQueue(interval_ms=0)          # a job every event-loop turn, as the canvas's
+    drawn = []
+    job = Coalescer(a, lambda: drawn.append("a"), 60_000, queue)    # drawn a moment ago
+    job.last = time.perf_counter()
+    job.schedule()
+    assert not queue.run_next() and drawn == []
+    assert queue._timer.isActive() and queue._timer.interval() == 1    # not 0: the loop may sleep
+    job.last = 0.0
+    assert queue.run_next() and drawn == ["a"]
+    assert not queue._timer.isActive()
 
 
 def test_a_hidden_view_waits_and_catches_up_with_the_newest_data_when_shown(qtbot):
