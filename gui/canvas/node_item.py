@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from engine import Node
 
 from engine.model.preprocessing import Preprocessing
+from gui.canvas.node_values import NodeValues
 from gui.canvas.thumbnail import neuron_thumbnail, thumbnail_range
 from gui.canvas.transform_badge import (TransformBadge, input_line, input_tooltip, output_tooltip,
                                         shows_badge)
@@ -87,7 +88,9 @@ class NodeItem(QGraphicsItem):
         self.node = node
         self._font = QFont()
         self._font.setPointSizeF(8.5)
+        self._values_item: NodeValues | None = None
         self._apply(node)
+        self._values_item = NodeValues(self)
         self.setPos(*node.position)
 
     # ----- mirroring the Node ----------------------------------------------
@@ -105,9 +108,12 @@ class NodeItem(QGraphicsItem):
         if (self.pos().x(), self.pos().y()) != node.position:
             self.setPos(*node.position)
         self.update()
+        self._values_item.update()
 
     def _apply(self, node: Node) -> None:
         self.prepareGeometryChange()
+        if self._values_item is not None:
+            self._values_item.prepareGeometryChange()
         self.offsets = neuron_offsets(node.size)
         self.half_height = column_height(node.size) / 2
         self.edge_dx = edge_x(node.size)
@@ -235,7 +241,7 @@ class NodeItem(QGraphicsItem):
                 rgb = np.array([c.rgb() for c in colors], dtype=np.uint32)[idx]
                 self._value_strip = QImage(rgb.tobytes(), 1, self.node.size, 4,
                                            QImage.Format_RGB32).copy()
-        self.update()
+        self._values_item.update()
 
     def values(self) -> np.ndarray | None:
         return self._values
@@ -250,11 +256,11 @@ class NodeItem(QGraphicsItem):
                 or len(images) != self.node.size):
             if self._images is not None:
                 self._images = None
-                self.update()
+                self._values_item.update()
             return
         vrange = thumbnail_range(self.node.activation, images)
         self._images = [neuron_thumbnail(v, size=max(v.shape), vrange=vrange) for v in images]
-        self.update()
+        self._values_item.update()
 
     def images(self) -> list[QImage] | None:
         """The thumbnails drawn for the neurons, or None."""
@@ -280,6 +286,25 @@ class NodeItem(QGraphicsItem):
         painter.setPen(outline)
         painter.setBrush(QBrush(fill))
         painter.drawRoundedRect(self._column_rect, COLUMN_W / 2, COLUMN_W / 2)
+        painter.setFont(self._font)
+        painter.setPen(TEXT)
+        painter.drawText(self._header_rect, Qt.AlignCenter, self.header)
+        for port in ("in", "out"):
+            if self.has_port(port):
+                hot = self._hover_port == port
+                painter.setPen(QPen(kind, 1.5))
+                painter.setBrush(QBrush(kind if hot else colormap.BACKGROUND))
+                r = PORT_R + (1.5 if hot else 0.0)
+                painter.drawEllipse(self.port_offset(port), r, r)
+
+    def values_rect(self) -> QRectF:
+        """Where the values are drawn (the values layer's bounds)."""
+        return self._column_rect.adjusted(-1, -1, 1, 1)
+
+    def paint_values(self, painter: QPainter) -> None:
+        """The neurons tinted by value, the thumbnails, or the value strip (the values layer)."""
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        kind = KIND_COLOR.get(self.node.kind, KIND_COLOR["hidden"])
         if self.drawn and self._images is not None:
             self._paint_images(painter, kind)
         elif self.drawn:
@@ -294,16 +319,6 @@ class NodeItem(QGraphicsItem):
                 painter.drawImage(inner, self._value_strip)
             else:
                 self._paint_count(painter)
-        painter.setFont(self._font)
-        painter.setPen(TEXT)
-        painter.drawText(self._header_rect, Qt.AlignCenter, self.header)
-        for port in ("in", "out"):
-            if self.has_port(port):
-                hot = self._hover_port == port
-                painter.setPen(QPen(kind, 1.5))
-                painter.setBrush(QBrush(kind if hot else colormap.BACKGROUND))
-                r = PORT_R + (1.5 if hot else 0.0)
-                painter.drawEllipse(self.port_offset(port), r, r)
 
     def _paint_images(self, painter: QPainter, kind: QColor) -> None:
         painter.setRenderHint(QPainter.SmoothPixmapTransform, True)

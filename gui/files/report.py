@@ -80,7 +80,8 @@ def _only(scene, items):
     keep = set(items)
     hidden = [i for i in scene.items() if i.parentItem() is None and i not in keep and i.isVisible()]
     selected = scene.selectedItems()
-    cached = [(i, i.cacheMode()) for i in items if i.cacheMode() != QGraphicsItem.NoCache]
+    cached = [(i, i.cacheMode()) for item in items for i in (item, *item.childItems())
+              if i.cacheMode() != QGraphicsItem.NoCache]
     blocked = scene.blockSignals(True)   # the selection comes back as it was: nobody need know
     try:
         for item in hidden:
