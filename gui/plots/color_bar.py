@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gui.core import colormap
@@ -82,6 +82,7 @@ class ColorBar(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         self.setFont(font)
+        self._picture = None        # (what it shows, QPixmap)
         self.resize(self.sizeHint())
 
     # ----- API ------------------------------------------------------------
@@ -152,7 +153,23 @@ class ColorBar(QWidget):
         return log_ticks(lo, hi, max(2, room))
 
     def paintEvent(self, event) -> None:
+        # Drawn once per change into a kept picture: the bar lies over the canvas, which
+        # repaints it with every frame of its own (~0.7 ms of text and fills each time).
+        ratio = self.devicePixelRatioF()
+        key = (self.size().toTuple(), self.mode, self.scale, self.orientation, ratio, self.font().key())
+        if self._picture is None or self._picture[0] != key:
+            picture = QPixmap(self.size() * ratio)
+            picture.setDevicePixelRatio(ratio)
+            picture.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(picture)
+            self._draw(painter)
+            painter.end()
+            self._picture = (key, picture)
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._picture[1])
+        p.end()
+
+    def _draw(self, p: QPainter) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = QFontMetrics(self.font())
         p.setPen(QPen(FRAME.darker(160), 1))
@@ -191,7 +208,6 @@ class ColorBar(QWidget):
                 x = bar.left() + t * bar.width()
                 p.drawLine(round(x), int(bar.bottom()), round(x), int(bar.bottom() + TICK))
             self._draw_label(p, fm, bar, t, text)
-        p.end()
 
     def _draw_label(self, p: QPainter, fm: QFontMetrics, bar: QRectF, t: float, text: str) -> None:
         h = fm.height()

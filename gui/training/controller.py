@@ -34,14 +34,14 @@ from gui.training.worker import TrainingWorker
 STRUCTURAL = {"node_added", "node_removed", "node_changed", "connection_added",
               "connection_removed", "mask_changed", "loss_changed"}
 ERROR_MESSAGE_MS = 8000     # how long a training error stays in the status bar
+PREDICTIONS_MS = 250   # a confusion matrix (~3 ms to draw) with new counts nearly every snapshot: 4 a second
 
 
 class TrainingController(QObject):
     """Live training for one design: the Training panel, the plot docks and the canvas colours.
 
-    ``docks`` (title -> QDockWidget) are for the main window to place (in ``DOCK_AREAS``). ``show_message(text,
-    ms)`` puts text in the status bar; ``inspector`` shows the network's numbers and
-    reports weights typed into it.
+    ``docks`` (title -> QDockWidget) are for the main window to place (in ``DOCK_AREAS``). ``show_message(
+    text, ms)`` puts text in the status bar; ``inspector`` shows the numbers and reports weights typed in.
     """
 
     def __init__(self, graph, scene, view, document, inspector,
@@ -306,8 +306,8 @@ class TrainingController(QObject):
         views.add("inspector", self.inspector, self._update_inspector)
         views.add("matrix", self.docks["Gradient matrix"], self._show_matrix)   # the dock: built or not
         views.add("boundary", self.boundary, self._update_boundary, needs="boundary")
-        views.add("predictions", self.docks["Predictions"],
-                  lambda: self.predictions.set_validation(views.carried("validation")), needs="validation")
+        views.add("predictions", self.docks["Predictions"], lambda: self.predictions.set_validation(
+            views.carried("validation")), needs="validation", min_interval_ms=PREDICTIONS_MS)
         return views
 
     def _is_2d(self) -> bool:

@@ -28,8 +28,11 @@ class SnapshotViews:
         self._needs: dict[str, str | None] = {}
         self._carried: dict[str, object] = {}
 
-    def add(self, name: str, widget, update: Callable[[], None], needs: str | None = None) -> None:
-        self._views[name] = Coalescer(widget, update, min_interval_ms=0)
+    def add(self, name: str, widget, update: Callable[[], None], needs: str | None = None,
+            min_interval_ms: int = 0) -> None:
+        """``min_interval_ms``: a view costly to draw is brought up to date at most this often
+        (the newest snapshot still reaches it, through the redraw queue)."""
+        self._views[name] = Coalescer(widget, update, min_interval_ms=min_interval_ms)
         self._needs[name] = needs
 
     def take(self, snap: dict) -> None:
@@ -49,8 +52,8 @@ class SnapshotViews:
         for name in names or tuple(self._views):
             view = self._views[name]
             view.dirty = True
-            if hidden(view.widget):
-                view.schedule()         # parked until shown
+            if hidden(view.widget) or not view.due():
+                view.schedule()         # parked until shown, or until its interval has passed
             else:
                 view.flush()
 

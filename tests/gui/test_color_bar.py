@@ -82,6 +82,20 @@ def test_draws_the_canvas_colours_low_to_high(bar):
     assert_drawn_low_to_high(bar, diverging(N_BINS))        # orange most negative, blue most positive
 
 
+def test_the_bar_is_drawn_once_per_change_and_shown_from_its_picture(bar, monkeypatch):
+    draws = []
+    draw = ColorBar._draw
+    monkeypatch.setattr(ColorBar, "_draw", lambda self, p: (draws.append(1), draw(self, p)))
+    bar.set_scale(-5, -1)
+    first = bar.grab().toImage()
+    assert bar.grab().toImage() == first and len(draws) == 1      # the canvas's frames: a blit
+    bar.set_scale(-6, -2)
+    assert bar.grab().toImage() != first and len(draws) == 2      # new numbers: drawn again
+    bar.resize(bar.width(), bar.height() + 20)
+    bar.grab()
+    assert len(draws) == 3
+
+
 def test_horizontal_bar(qtbot):
     b = ColorBar(orientation=Qt.Orientation.Horizontal)
     qtbot.addWidget(b)

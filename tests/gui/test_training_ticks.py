@@ -85,6 +85,18 @@ def test_snapshot_views_update_now_when_visible_and_later_when_hidden(qtbot):
     assert not views.pending("b")
 
 
+def test_a_costly_view_takes_snapshots_at_most_at_its_interval_and_ends_on_the_newest(qtbot):
+    _, a, b = shown_pair(qtbot)
+    views, seen = SnapshotViews(), []
+    views.add("a", a, lambda: seen.append(views.carried("validation")), needs="validation",
+              min_interval_ms=300)
+    for k in range(5):                  # five snapshots in a burst
+        views.take({"validation": f"v{k}"})
+    assert seen == ["v0"] and views.pending("a")
+    qtbot.waitUntil(lambda: seen[-1] == "v4", timeout=3000)
+    assert seen == ["v0", "v4"] and not views.pending("a")
+
+
 def test_after_a_run_the_plots_show_the_final_snapshots_steps(qtbot, main_window):
     main_window.show()
     qtbot.waitExposed(main_window)
@@ -133,3 +145,4 @@ def test_a_boundary_dock_shown_after_training_shows_the_newest_boundary(qtbot, m
     dock.show()
     newest = training.latest["boundary"]
     qtbot.waitUntil(lambda: np.allclose(training.boundary.values, newest), timeout=3000)
+
