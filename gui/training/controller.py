@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
 from engine import GraphError, Network, ParameterMismatch
@@ -18,10 +17,10 @@ from engine.model.param_names import biases_by_node, by_connection, weight_name
 
 from gui.canvas.transform_badge import TransformFollower
 from gui.plots.boundary import DecisionBoundaryView
-from gui.plots.color_bar import ColorBar
 from gui.plots.metrics import MetricsPlot
 from gui.plots.update_view import UpdateView
 from gui.training.data_preview import DataPreview
+from gui.training.canvas_colours import CanvasColours
 from gui.training.docks import DOCK_AREAS as DOCK_AREAS  # where the main window puts them
 from gui.training.docks import make_docks
 from gui.training import status_text
@@ -52,7 +51,6 @@ class TrainingController(QObject):
         self.show_message = show_message
         self.net: Network | None = None
         self.info: dict | None = None
-        self.edge_mode = "gradient"
         self.latest: dict | None = None
         self.preview = DataPreview()        # the data shown before the first Play
 
@@ -62,8 +60,7 @@ class TrainingController(QObject):
         self.boundary = DecisionBoundaryView()
         self.update_view = UpdateView()     # the last Step, told for one weight: under Step
         self.panel.layout().insertWidget(1, self.update_view)
-        self.color_bar = ColorBar(view)
-        self.color_bar.hide()
+        self.colours = CanvasColours(graph, scene, view, self)
         self.docks, self._lazy = make_docks(self.panel, self.metrics, self.boundary, parent)
         self._lazy["Gradient matrix"].on_built = lambda _view: self._show_matrix()
         self.transform = TransformFollower(graph, scene)
@@ -96,11 +93,14 @@ class TrainingController(QObject):
             signal.connect(document.mark_modified)
         self.scene.selection_changed.connect(self._show_matrix)
         self.scene.edge_tooltip = self.edge_tooltip
-        view.installEventFilter(self)
         self.runs = RunComparison(graph, w, self.metrics, self._lazy["Gradient flow"].deferring(), document,
                                   show_message, self)
         p.layout().insertWidget(p.layout().count() - 1, self.runs.box)     # above the stretch
         QTimer.singleShot(0, lambda: self.reload(keep_weights=False, clear=True))
+
+    # The canvas's colours and colour bar (tests and the replay read them here).
+    edge_mode = property(lambda self: self.colours.mode)
+    color_bar = property(lambda self: self.colours.bar)
 
     # ----- the views built on first use (GradientFlowPlot, GradientMatrixView, PredictionsView)
     flow = property(lambda self: self._lazy["Gradient flow"].get())
@@ -110,6 +110,7 @@ class TrainingController(QObject):
     # ----- commands -------------------------------------------------------
     def reload(self, keep_weights: bool = True, clear: bool = False) -> None:
         """Send the current design to the worker (pausing it), or say why it cannot train."""
+        self.colours.discard()
         if self.worker.state == "playing":
             self.worker.pause()
         self.panel.set_playing(False)
@@ -124,9 +125,7 @@ class TrainingController(QObject):
         except GraphError as e:
             self.net = None
             self.panel.set_status(f"Cannot train yet: {e}", error=True)
-            self.scene.set_edge_values(None)
-            self.scene.set_neuron_images(None)
-            self.color_bar.hide()
+            self.colours.clear()
             self._set_inspector_network(None)
             self.inspector.set_gradients(None)
             return
@@ -182,11 +181,8 @@ class TrainingController(QObject):
             self.worker.reset()
 
     def set_edge_mode(self, mode: str) -> None:
-        self.edge_mode = mode
-        if self.latest is not None:
-            self._paint_edges(self.latest)
-        else:
-            self.scene.set_edge_values(None)
+        self.colours.mode = mode
+        self.colours.paint_edges(self.latest)
 
     def is_playing(self) -> bool:
         return self.worker.state == "playing"
@@ -211,7 +207,7 @@ class TrainingController(QObject):
         if self.latest is not None:
             self.latest = dict(self.latest, weights=weights)
             self.repaint_edges()
-        elif self.edge_mode == "weight":
+        elif self.colours.mode == "weight":
             self.scene.set_edge_values(by_connection(weights, self.graph.connections), "weight")
 
     def detach(self) -> None:
@@ -294,9 +290,7 @@ class TrainingController(QObject):
                 return      # a snapshot of the design before the latest edit
             for k, g in snap["gradients"].items():
                 self.net.gradients[k][...] = g
-        self._paint_edges(snap)
-        self.scene.set_neuron_values(biases_by_node(snap["weights"]))
-        self.scene.set_neuron_images(snap.get("thumbnails") if self._is_2d() else None)
+        self.colours.take(snap, self._is_2d())      # on the canvas in a turn of its own
         if snap["step"]:
             self.flow.add(snap["step"], snap["grad_norms"])
         self.views.take(snap)     # the side views: now if on screen, else when next shown
@@ -323,24 +317,6 @@ class TrainingController(QObject):
         grid = self.views.carried("boundary")
         if grid is not None and self._is_2d():
             self.boundary.set_grid(self.info["extent"], grid)
-
-    def _paint_edges(self, snap: dict) -> None:
-        if self.edge_mode == "none":
-            self.scene.set_edge_values(None)
-            self.color_bar.hide()
-            return
-        source = snap["gradients"] if self.edge_mode == "gradient" else snap["weights"]
-        values = by_connection(source, self.graph.connections)
-        self.scene.set_edge_values(values, self.edge_mode)
-        if self.edge_mode == "gradient":
-            scale = self.scene.color_scale()
-            if scale is not None:
-                self.color_bar.set_scale(scale[0], scale[1], mode="gradient")
-        else:
-            wmax = max((float(np.abs(v).max()) for v in values.values() if v.size), default=1.0)
-            self.color_bar.set_weight_scale(wmax)
-        self._place_color_bar()
-        self.color_bar.show()
 
     def _clear_history(self) -> None:
         self.views.forget()
@@ -385,15 +361,3 @@ class TrainingController(QObject):
 
     def _set_inspector_network(self, net) -> None:
         self.inspector.set_network(net)
-
-    def _place_color_bar(self) -> None:
-        view = self.view
-        bar = self.color_bar
-        bar.adjustSize()
-        bar.move(view.width() - bar.width() - 12, view.height() - bar.height() - 12)
-
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Resize and obj is self.view:
-            self._place_color_bar()
-        return False
-

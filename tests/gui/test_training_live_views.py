@@ -71,6 +71,8 @@ def test_a_crafted_gradient_snapshot_colours_its_largest_edge_brightest(qtbot, m
     gradients["W:x->h1"][0, 0] = 1e-6
     training.worker.snapshot.emit(crafted_snapshot(main_window.graph, weights, gradients))   # as from the worker
     scene = main_window.scene
+    # On the canvas in the next event-loop turn (gui/training/canvas_colours.py).
+    qtbot.waitUntil(lambda: scene.color_scale() is not None, timeout=3000)
     assert scene.color_scale()[1] == pytest.approx(np.log10(0.5))
     brightest = [(key, int(item.i[e]), int(item.j[e])) for key, item in scene.connection_items.items()
                  for e in item.drawn[item.drawn_bins == colormap.N_BINS - 1]]
