@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDoubleSpinBox, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QStackedWidget, QWidget)
+                               QPushButton, QSizePolicy, QSpinBox, QStackedWidget, QWidget)
 
 from engine import Graph, GraphError
 from engine.data.datasets import DEFAULTS as DATA_DEFAULTS
@@ -138,10 +138,11 @@ class Inspector(QWidget):
         self.weight_spin.setSingleStep(0.01)
         self.weight_spin.setKeyboardTracking(False)
         self.weight_spin.setButtonSymbols(QAbstractSpinBox.NoButtons)
+        self.weight_spin.setMinimumWidth(80)     # not the width of ±1e6 to six places: a narrow dock
         self.weight_spin.setToolTip("This edge's weight in the current network; Enter to apply")
         self.weight_spin.valueChanged.connect(self._commit_weight)
         self.no_weights_label = _label("no weights yet: train or press Reset", wrap=True)
-        self.gradient_label = _label()
+        self.gradient_label = _label(wrap=True)     # "(replay)" or the step: never wider than the dock
         self._add_page("edge", self.edge_title, (
             ("", self.edge_state_label), ("Weight", self.weight_spin),
             ("", self.no_weights_label), ("∂L/∂w", self.gradient_label)))
@@ -241,6 +242,9 @@ class Inspector(QWidget):
         try:
             page = self._choose_page()
             getattr(self, f"_fill_{page}")()
+            for name, widget in self.pages.items():      # only the page shown sets the width:
+                ignored = QSizePolicy.Ignored if name != page else QSizePolicy.Preferred
+                widget.setSizePolicy(ignored, ignored)    # a wide hidden page must not clip it
             self.stack.setCurrentWidget(self.pages[page])
             self.loss_note.show_for(self.graph)
             # The page asks for its full height, less what a shown note takes (it then scrolls).

@@ -37,6 +37,10 @@ class CanvasColours(QObject):
         self._pending = (snap, two_d)
         self._job.schedule()
 
+    def pending(self) -> bool:
+        """A snapshot waits for its turn to be shown."""
+        return self._pending is not None
+
     def discard(self) -> None:
         """A snapshot still waiting is of a design or weights that are gone: never show it."""
         self._pending = None

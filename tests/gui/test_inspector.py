@@ -255,3 +255,22 @@ def test_a_name_holding_the_arrow_is_only_shown_never_part_of_a_weight_name(wind
     assert window.graph.nodes["h1"].label == "x->h2" and "h1" in window.graph.nodes
     window.training.reload()
     assert set(window.training.net.parameters()) == names
+
+
+def test_a_narrow_inspector_shows_the_edge_page_whole(window, qtbot):
+    # The design page's loss box, hidden behind the edge page, set the width of the whole
+    # stack: in a narrow dock (1280×800 with the replay open) the edge page was cut on the right.
+    dock = window.inspector.parentWidget()
+    while dock is not None and type(dock).__name__ != "QDockWidget":
+        dock = dock.parentWidget()
+    window.resizeDocks([dock], [170], Qt.Horizontal)
+    ins = select(window, edge=("h1", "h2", 1, 3))
+    ins.set_gradients({k: np.full(v.shape, -0.3292) for k, v in window.training.net.parameters().items()})
+    ins.refresh()
+    qtbot.waitUntil(lambda: dock.width() <= 200, timeout=3000)
+    QTest.qWait(50)
+    viewport = ins.scroll.viewport()
+    assert ins.scroll.widget().width() <= viewport.width()          # nothing beyond the right edge
+    for label in (ins.edge_state_label, ins.gradient_label, ins.weight_spin):
+        right = label.mapTo(viewport, label.rect().topRight()).x()
+        assert right <= viewport.width(), f"{label.objectName() or type(label).__name__} is cut"

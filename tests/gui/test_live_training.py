@@ -21,8 +21,9 @@ def ready(qtbot, window):
 
 
 def wait_for_step(qtbot, training, step):
-    qtbot.waitUntil(lambda: training.latest is not None and training.latest["step"] >= step,
-                    timeout=TIMEOUT)
+    """Until a snapshot of ``step`` (or later) has come, and is on the canvas (a turn later)."""
+    qtbot.waitUntil(lambda: training.latest is not None and training.latest["step"] >= step
+                    and not training.colours.pending(), timeout=TIMEOUT)
 
 
 def copies(params):

@@ -89,6 +89,9 @@ def open_and_step(qtbot, window, name):
         training.panel.step_button.click()
     qtbot.waitUntil(lambda: training.latest is not None and training.latest["step"] >= 3
                     and training.latest.get("validation") is not None, timeout=TIMEOUT)
+    # The prediction views take snapshots at most every PREDICTIONS_MS: they end on the newest.
+    qtbot.waitUntil(lambda: training.docks["Predictions"].isHidden() or not training.views.pending("predictions"),
+                    timeout=TIMEOUT)
     return training
 
 
