@@ -7,6 +7,11 @@ in one paint pass with the canvas and the window stops answering for 20 to 30 ms
 ``RedrawQueue``: each tick runs the oldest pending redraw whose view is on screen, and no
 view is redrawn more often than its own ``min_interval_ms``. A view in a closed dock or a
 hidden tab keeps its redraw pending and catches up, with the newest data, when it is shown.
+
+``shared_queue(0)`` is a second queue that runs a job every event-loop turn: small pieces of
+drawing into the canvas's kept pictures (gui/canvas/device_picture.py) and the canvas's share
+of a training snapshot. Busy views say when they have painted (``painted()``); a job can then
+wait for a turn of its own (``since_painted()``), so that no turn both paints and draws.
 """
 from __future__ import annotations
 
@@ -68,7 +73,7 @@ class RedrawQueue(QObject):
 
     def finish(self, kind: type) -> bool:
         """Run every waiting job of class ``kind`` to its end now; True if there was one."""
-        jobs = [job for job in self._pending if isinstance(job, kind) and job.dirty]
+        jobs = [job for job in self._pending if isinstance(job, kind) and job.dirty and _alive(job.widget)]
         for job in jobs:
             while job.dirty:
                 job.flush()
