@@ -30,6 +30,12 @@ def entry_name(name: str, index: tuple, pairs) -> str:
     return f"b({name.removeprefix('b:')}[{index[0]}])"
 
 
+def _names_connections_of(story, pairs) -> bool:
+    """Every weight ``story`` tells of is of one of the connections ``pairs``."""
+    names = {weight_name(src, dst) for src, dst in pairs}
+    return all(name in names for name in story.before if is_weight(name))
+
+
 def most_moved(story) -> tuple[str, tuple] | None:
     """The weight entry whose value changed most in ``story`` (a bias if there are no weights)."""
     best, where = -1.0, None
@@ -73,11 +79,15 @@ class UpdateView(QWidget):
         self._render()
 
     def take_snapshot(self, snap: dict, graph) -> None:
-        """Show the story a training snapshot carries (a Step's); clear on new weights."""
-        if snap.get("update") is not None or snap.get("reset"):
+        """Show the story a training snapshot carries (a Step's); clear on new weights. A story
+        of a design since edited (a weight of a connection it no longer has) is not shown."""
+        pairs = [c.pair for c in graph.connections.values()]
+        story = snap.get("update")
+        if story is not None and not _names_connections_of(story, pairs):
+            story = None
+        if story is not None or snap.get("reset"):
             self._step = snap["step"]
-            self.set_story(snap.get("update"), [c.pair for c in graph.connections.values()],
-                           f"(step {snap['step']})")
+            self.set_story(story, pairs, f"(step {snap['step']})")
         elif self.story is not None and snap["step"] != self._step and "since" not in self.caption:
             self.caption = f"(step {self._step}; training has gone on since)"
             self._render()

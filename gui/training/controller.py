@@ -281,7 +281,6 @@ class TrainingController(QObject):
 
     def _on_snapshot(self, snap: dict) -> None:
         self.latest = snap
-        self.update_view.take_snapshot(snap, self.graph)
         self.panel.set_counters(snap["epoch"], snap["step"])
         if self.net is not None:
             try:
@@ -290,6 +289,7 @@ class TrainingController(QObject):
                 return      # a snapshot of the design before the latest edit
             for k, g in snap["gradients"].items():
                 self.net.gradients[k][...] = g
+        self.update_view.take_snapshot(snap, self.graph)
         self.colours.take(snap, self._is_2d())      # on the canvas in a turn of its own
         if snap["step"]:
             self.flow.add(snap["step"], snap["grad_norms"])

@@ -7,6 +7,7 @@ import pytest
 
 from engine.data.datasets import from_settings
 from engine.model.param_names import weight_name
+from engine.train.update_story import sgd_story
 from gui.canvas.thumbnail import thumbnail_range
 from gui.core import colormap
 from gui.core.colormap import diverging_lut
@@ -206,3 +207,23 @@ def test_the_worker_trains_on_while_the_window_has_not_taken_the_last_snapshot()
         session.train_slice()
     assert sent[-1][0] == "snapshot" and sent[-2][0] == "diverged"
     assert sent[-1][1]["step"] == session.trainer.step_count == session.trainer.checkpoint_step
+
+
+def test_a_steps_snapshot_of_the_design_before_an_edit_is_set_aside(qtbot, main_window):
+    # Step, then an edit before the worker's answer: its snapshot (and the story of the update)
+    # is of connections the design no longer has. It must change nothing and raise nothing.
+    training = ready(qtbot, main_window)
+    weights = {k: v.copy() for k, v in training.net.parameters().items()}
+    gradients = {k: np.zeros_like(v) for k, v in weights.items() if k.startswith("W:")}
+    story = sgd_story(training.net, np.zeros((1, 2), training.net.dtype), np.zeros((1, 1)), lr=0.1)
+    stale = dict(crafted_snapshot(main_window.graph, weights, gradients), update=story)
+    main_window.graph.disconnect("h2", "y")
+    main_window.graph.connect("h1", "y")
+    qtbot.waitUntil(lambda: training.net is not None and "W:h1->y" in training.net.parameters(),
+                    timeout=TIMEOUT)
+    before = {k: v.copy() for k, v in training.net.parameters().items()}
+    training.worker.snapshot.emit(stale)           # as if it had crossed the edit in the pipe
+    assert training.update_view.story is None
+    after = training.net.parameters()
+    assert set(after) == set(before) and all(np.array_equal(after[k], before[k]) for k in before)
+    assert not training.colours.pending()          # nor is it put on the canvas

@@ -37,6 +37,22 @@ def test_view_shows_before_step_after_and_the_losses(qtbot):
     assert "Press <b>Step</b>" in view.text()
 
 
+def test_a_story_of_a_design_since_edited_is_not_told(qtbot):
+    # A Step's snapshot can come after an edit the worker had not seen yet: its story names a
+    # connection the design no longer has, and telling it raised (the monkey test found it).
+    graph = xor_graph()
+    net = Network(graph, seed=2, dtype="float64")
+    story = sgd_story(net, np.array([[0.3, -0.7]]), np.array([[1.0]]), lr=0.5)
+    view = UpdateView()
+    qtbot.addWidget(view)
+    view.take_snapshot({"step": 1, "update": story}, graph)
+    assert "w(" in view.text()
+    src, dst = next(iter(graph.connections))
+    graph.disconnect(src, dst)
+    view.take_snapshot({"step": 2, "update": story}, graph)      # no exception
+    assert view.story is story and "(step 1;" in view.text()     # the earlier one, said to be past
+
+
 def test_the_replays_last_frame_tells_the_selected_weights_update(qtbot):
     graph = Graph.load(EXAMPLES[[p.stem for p in EXAMPLES].index("skip_connection")])
     graph.settings["optimizer"] = "adam"
