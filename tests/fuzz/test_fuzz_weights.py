@@ -382,6 +382,20 @@ def transform_files(draw) -> tuple[str, bytes]:
     return suffix, json.dumps(doc).encode()
 
 
+def test_a_json_null_transform_is_none_and_a_null_entry_elsewhere_an_error(tmp_path):
+    params = {k: v.astype(np.float32) for k, v in Network(XOR).parameters().items()}
+    doc = {"format": "backprop-studio-weights", "version": 1, "preprocessing": None,
+           "parameters": [{"name": k, "shape": list(v.shape), "dtype": "float32", "values": v.tolist()}
+                          for k, v in params.items()]}
+    (tmp_path / "w.json").write_text(json.dumps(doc))
+    assert load_preprocessing(tmp_path / "w.json") is None          # as if the field were absent
+    buf = io.BytesIO()
+    np.savez(buf, **params, preprocessing=np.frombuffer(b"null", dtype=np.uint8))
+    (tmp_path / "w.npz").write_bytes(buf.getvalue())
+    with pytest.raises(WeightsError, match="must be an object"):    # an entry that is there: a transform
+        load_preprocessing(tmp_path / "w.npz")
+
+
 @fuzz_settings(200)
 @given(file=transform_files())
 def test_a_broken_transform_entry_is_a_weights_error_and_the_weights_still_load(folder, file):
@@ -394,6 +408,9 @@ def test_a_broken_transform_entry_is_a_weights_error_and_the_weights_still_load(
         p = load_preprocessing(path)
     except WeightsError as e:
         assert str(e).startswith(f"transform{suffix}: "), e
+        return
+    if p is None:       # a .json file's "preprocessing": null says there is none (docs/formats.md)
+        assert suffix == ".json" and json.loads(data)["preprocessing"] is None
         return
     assert isinstance(p, Preprocessing)
     accepted(loader)
