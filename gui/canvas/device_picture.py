@@ -23,6 +23,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter, QTransform
 from shiboken6 import isValid
 
+from gui.canvas.line_drawing import DrawRate
 from gui.core.redraw_queue import shared_queue, since_painted
 
 SLICE_S = 0.0015          # drawing per event-loop turn while new values come in
@@ -44,7 +45,7 @@ class DevicePicture:
         self._latest = None             # (widget, transform, device rect, rect, draw, place) last painted
         self._partial = None            # [key, image, lines drawn] of the queued drawing
         self._count = 0                 # lines the queued drawing has
-        self._rate = 0.0                # lines per second, measured
+        self._rate = DrawRate()         # how many lines fit in a slice
         self.dirty = False              # queued: new values are being drawn
         self.widget = None
 
@@ -79,11 +80,9 @@ class DevicePicture:
         deadline = time.perf_counter() + SLICE_S
         while start < self._count:          # at least one chunk a turn
             now = time.perf_counter()
-            stop = min(self._count, start + (max(64, int(self._rate * (deadline - now)))
-                                             if self._rate > 0 else FIRST_LINES))
+            stop = min(self._count, start + self._rate.lines_for(deadline - now, FIRST_LINES))
             draw(p, start, stop)
-            rate = (stop - start) / max(time.perf_counter() - now, 1e-9)
-            self._rate = rate if self._rate <= 0 else 0.7 * self._rate + 0.3 * rate
+            self._rate.measured(stop - start, time.perf_counter() - now)
             start = stop
             if time.perf_counter() >= deadline:
                 break

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QTransform, Qt
 from shiboken6 import isValid
 
-from gui.canvas.line_drawing import draw_line_buffer
+from gui.canvas.line_drawing import DrawRate, draw_line_buffer
 
 SLICE_MS = 12.0           # drawing per event-loop turn
 FIRST_CHUNK = 1000        # lines in a slice's first draw, before the rate is known
@@ -63,7 +63,7 @@ class EdgeRefiner(QObject):
         super().__init__(parent)
         self.slice_s = slice_ms / 1000
         self._jobs: list[RefineJob] = []
-        self._rate = 0.0                    # lines per second, measured
+        self._rate = DrawRate()
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._tick)
@@ -80,16 +80,10 @@ class EdgeRefiner(QObject):
         self._jobs = [j for j in self._jobs if j.owner is not owner]
 
     def lines_for(self, seconds: float) -> int:
-        if seconds == float("inf"):
-            return 1 << 40                  # finish(): everything left, in one draw
-        if self._rate <= 0:
-            return FIRST_CHUNK
-        return max(64, int(self._rate * seconds))
+        return self._rate.lines_for(seconds, FIRST_CHUNK)     # inf (finish()): all that is left
 
     def measured(self, count: int, seconds: float) -> None:
-        if count >= 64 and seconds > 0:
-            rate = count / seconds
-            self._rate = rate if self._rate <= 0 else 0.7 * self._rate + 0.3 * rate
+        self._rate.measured(count, seconds)
 
     def seconds_for(self, pixels: float) -> float:
         """A guess of the time to draw ``pixels`` pixels of thin lines."""

@@ -32,3 +32,25 @@ def draw_line_buffer(painter: QPainter, lines: np.ndarray, start: int, count: in
     for first in range(start, start + count, BLOCK):
         block = np.ascontiguousarray(lines[first:min(first + BLOCK, start + count)], dtype=np.float64)
         painter.drawLines(shiboken6.wrapInstance(block.ctypes.data, QLineF), len(block))
+
+
+class DrawRate:
+    """How many lines fit in a slice of time, learnt from the slices drawn so far (lines per
+    second, smoothed): drawing in slices takes as many lines as the time left allows."""
+
+    def __init__(self):
+        self.rate = 0.0
+
+    def lines_for(self, seconds: float, first: int) -> int:
+        """Lines to draw in ``seconds`` (``first`` before anything was measured; inf: all)."""
+        if seconds == float("inf"):
+            return 1 << 40
+        if self.rate <= 0:
+            return first
+        return max(64, int(self.rate * seconds))
+
+    def measured(self, count: int, seconds: float) -> None:
+        """``count`` lines took ``seconds``."""
+        if count >= 64 and seconds > 0:
+            rate = count / seconds
+            self.rate = rate if self.rate <= 0 else 0.7 * self.rate + 0.3 * rate
