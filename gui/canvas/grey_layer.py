@@ -121,9 +121,9 @@ class GreyLayer(QGraphicsItem):
         lines = parent.lines
         budget = max(1, int(STANDIN_PIXELS / max(parent.mean_length() * _scale(t), 1.0)))
         step = max(1, math.ceil(len(lines) / budget))
-        if self._standin[0] != (self._version, step):   # kept across frames: no allocation
-            self._standin = ((self._version, step),
-                             np.ascontiguousarray(lines[::step]) if step > 1 else lines)
+        if self._standin[0] != (self._version, step):   # kept across frames, already float64:
+            self._standin = ((self._version, step),        # nothing to allocate or widen per frame
+                             np.ascontiguousarray(lines[::step] if step > 1 else lines, dtype=np.float64))
         sub = self._standin[1]
         draw_line_buffer(painter, sub, 0, len(sub))
 
