@@ -47,7 +47,6 @@ class DevicePicture:
         self._count = 0                 # lines the queued drawing has
         self._rate = DrawRate()         # how many lines fit in a slice
         self.dirty = False              # queued: new values are being drawn
-        self.widget = None
 
     def invalidate(self, values_only: bool = False, count: int = 0) -> bool:
         """What is drawn changed (new values, moved edges). New values alone (``count`` lines),
@@ -59,9 +58,14 @@ class DevicePicture:
                 or not isValid(self._latest[0]):
             self.dirty = False
             return False
-        self.dirty, self.widget, self._count = True, self._latest[0], count
+        self.dirty, self._count = True, count
         shared_queue(0).request(self)
         return True
+
+    @property
+    def widget(self):
+        """The view the picture was last painted for (what the queue checks is alive and shown)."""
+        return None if self._latest is None else self._latest[0]
 
     def due(self) -> bool:
         # Not in the event-loop turn that just painted the view: one short piece of work per turn.
