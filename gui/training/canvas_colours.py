@@ -45,10 +45,6 @@ class CanvasColours(QObject):
         """A snapshot still waiting is of a design or weights that are gone: never show it."""
         self._pending = None
 
-    def flush(self) -> None:
-        """Show the snapshot waiting for its turn now (a test, a screenshot)."""
-        self._job.flush()
-
     def clear(self) -> None:
         """Nothing to show: grey edges, no thumbnails, no colour bar."""
         self.discard()
