@@ -6,7 +6,7 @@ each bin is one ``QPainter.drawLines`` call reading straight from a contiguous f
 buffer of the drawn edges (the grey layer widens its float32 lines a block at a time);
 the painter clips to the bounding rect and draws without antialiasing. Above
 ``LOD_EDGES`` edges a child layer (grey_layer.py) keeps every edge in grey as a
-picture, redrawn in slices after a zoom or drag, and the item redraws only the
+picture, redrawn on worker threads after a zoom or drag, and the item redraws only the
 ``TOP_K`` strongest edges on top.
 The item sits at the scene origin, so its coordinates are scene coordinates.
 """
@@ -215,7 +215,7 @@ class ConnectionItem(QGraphicsItem):
         if self._coarse:
             self._coarse = False
             if self._grey is not None:
-                self._grey.update()
+                self._grey.refine()
 
     def grey_lines(self) -> np.ndarray:
         if self._coarse and len(self.lines) > LOD_EDGES:

@@ -3,9 +3,9 @@
 The picture covers the part of the connection inside the viewport and stays valid while the
 view only pans by whole pixels. When the zoom, the viewport or the edges change, the layer
 draws a stand-in at once (a subsample of the edges within ``STANDIN_PIXELS``) and the scene's
-``EdgeRefiner`` draws the new picture in slices; the settled picture is pixel for pixel what
-drawing every edge straight onto the viewport gives. While a drag or zoom is in flight
-(``ConnectionItem.set_coarse``) only the stand-in is drawn.
+``EdgeRefiner`` draws the new picture on worker threads; the settled picture is pixel for
+pixel what drawing every edge straight onto the viewport gives. While a drag or zoom is in
+flight (``ConnectionItem.set_coarse``) only the stand-in is drawn.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsItem
+from shiboken6 import isValid
 
 from gui.canvas.edge_refiner import RefineJob
 from gui.canvas.line_drawing import cosmetic_pen, draw_line_buffer
@@ -37,6 +38,7 @@ class GreyLayer(QGraphicsItem):
         self._picture = None          # (key, QImage)
         self._job: RefineJob | None = None
         self._standin = (None, None)  # (version, step) -> lines
+        self._painted = None          # (widget, world transform) of the latest paint
 
     def boundingRect(self) -> QRectF:
         return self.parentItem().boundingRect()
@@ -76,11 +78,10 @@ class GreyLayer(QGraphicsItem):
             draw_line_buffer(painter, parent.grey_lines(), 0, len(parent.grey_lines()))
             return
         t = painter.worldTransform()
-        device = t.mapRect(self.boundingRect()).toAlignedRect() & widget.rect()
+        self._painted = (widget, QTransform(t))
+        key, device = self._placement(widget, t)
         if device.isEmpty():
             return
-        key = (self._version, t.m11(), t.m12(), t.m21(), t.m22(),
-               round(t.dx() - device.x(), 6), round(t.dy() - device.y(), 6), device.size())
         if self._picture is None or self._picture[0] != key:
             if parent.is_coarse():
                 self._draw_standin(painter, t)
@@ -95,6 +96,32 @@ class GreyLayer(QGraphicsItem):
         painter.drawImage(device.topLeft(), self._picture[1])
         painter.restore()
 
+    def refine(self) -> None:
+        """A zoom or drag has settled: start drawing every edge where the latest paint placed
+        the picture (the stand-in it shows stays until the picture is done, so nothing needs
+        repainting meanwhile); without a paint to go by, ask for one."""
+        refiner = self._refiner()
+        if self._painted is None or refiner is None or not isValid(self._painted[0]) \
+                or not GreyLayer.progressive:
+            self.update()
+            return
+        widget, t = self._painted
+        key, device = self._placement(widget, t)
+        if device.isEmpty() or (self._picture is not None and self._picture[0] == key):
+            self.update()       # a paint that only shows the picture it has
+            return
+        if self._job is None or self._job.key != key:
+            self._start_job(refiner, key, t, device)
+        if self._job is None:   # small: drawn at once
+            self.update()
+
+    def _placement(self, widget, t: QTransform):
+        """The picture's key and device rect for a paint with ``t`` on ``widget``."""
+        device = t.mapRect(self.boundingRect()).toAlignedRect() & widget.rect()
+        key = (self._version, t.m11(), t.m12(), t.m21(), t.m22(),
+               round(t.dx() - device.x(), 6), round(t.dy() - device.y(), 6), device.size())
+        return key, device
+
     def _start_job(self, refiner, key, t: QTransform, device) -> None:
         """Start drawing the picture for ``key``; a small one is drawn at once."""
         self._drop_job()
@@ -104,7 +131,7 @@ class GreyLayer(QGraphicsItem):
                         device.size(), self._finished)
         pixels = len(lines) * self.parentItem().mean_length() * _scale(t)
         if refiner.seconds_for(pixels) <= refiner.slice_s:
-            job.run(float("inf"), refiner)
+            job.run_now()
         else:
             self._job = job
             refiner.schedule(job)

@@ -56,7 +56,7 @@ class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsSce
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(REFINE_MS)
         self._refine_timer.timeout.connect(self.refine_edges)
-        self.edge_refiner = EdgeRefiner(self)   # redraws large connections in slices
+        self.edge_refiner = EdgeRefiner(self)   # redraws large connections on worker threads
         for name in EVENTS:
             getattr(graph.events, name).connect(getattr(self, f"_on_{name}"))
         self.selectionChanged.connect(self._on_qt_selection)
@@ -201,13 +201,13 @@ class CanvasScene(SceneEdits, ClipboardCommands, SceneInteractions, QGraphicsSce
         self._refine_timer.start()
 
     def refine_edges(self) -> None:
-        """The zoom or drag has settled: large connections draw every edge again, in slices
-        across event-loop turns (``edges_refining`` until done)."""
+        """The zoom or drag has settled: large connections draw every edge again, on worker
+        threads (``edges_refining`` until the pictures are shown)."""
         for item in self.connection_items.values():
             item.refine()
 
     def settle_edges(self) -> bool:
-        """Draw now what the edges wait to show (slices of a full redraw, new colours queued
+        """Draw now what the edges wait to show (a full redraw in progress, new colours queued
         for their pictures), for a screenshot; True if anything waited."""
         refining = self.edge_refiner.pending()
         if refining:

@@ -1,5 +1,5 @@
-"""Large connections refine in slices: the settled picture equals a full redraw, edges follow
-a dragged node, and input is handled while slices are pending."""
+"""Large connections refine on worker threads: the settled picture equals a full redraw,
+edges follow a dragged node, and input is handled while the picture is being drawn."""
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -19,7 +19,8 @@ def canvas(qtbot):
     h = graph.add_node("hidden", 90, "relu", position=(300, 0)).id
     graph.connect(x, h)
     scene = CanvasScene(graph, QUndoStack())
-    scene.edge_refiner.slice_s = 0.0002     # many slices even on a quick machine
+    scene.edge_refiner.slice_s = 0.0002     # refined on the workers even on a quick machine
+    scene.edge_refiner.workers = 3          # images laid over each other, whatever the cores
     view = CanvasView(scene)
     qtbot.addWidget(view)
     view.resize(800, 600)
@@ -47,6 +48,7 @@ def test_a_settled_zoom_shows_exactly_a_full_redraw(qtbot, canvas, monkeypatch):
     view.zoom_by(1.37, QPointF(400, 300))
     coarse = view.viewport().grab().toImage()            # the stand-in, while zooming
     scene.refine_edges()
+    assert scene.edges_refining()                        # begun where the last paint placed it
     view.viewport().grab()
     assert scene.edges_refining()                        # not drawn in one blocking paint
     settled = settled_grab(qtbot, scene, view)
@@ -74,7 +76,7 @@ def test_edges_follow_a_dragged_node(qtbot, canvas, monkeypatch):
     assert graph.nodes[h].position == (330, 140)
 
 
-def test_a_click_is_handled_while_slices_are_pending(qtbot, canvas, monkeypatch):
+def test_a_click_is_handled_while_the_picture_is_drawn(qtbot, canvas, monkeypatch):
     graph, scene, view, (x, h) = canvas
     settled_grab(qtbot, scene, view)
     view.zoom_by(0.8, QPointF(400, 300))
@@ -99,7 +101,7 @@ def test_export_rendering_draws_every_edge_without_waiting(qtbot, canvas):
     assert image.pixelColor(80, 150) == colormap.GREY       # inside the fan, at once
 
 
-def test_removing_a_connection_while_it_refines_drops_its_slices(qtbot, canvas):
+def test_removing_a_connection_while_it_refines_drops_its_picture(qtbot, canvas):
     graph, scene, view, (x, h) = canvas
     view.zoom_by(1.37, QPointF(400, 300))
     scene.refine_edges()
@@ -115,7 +117,6 @@ def test_finish_draws_what_is_left_at_once(qtbot, canvas, monkeypatch):
     view.zoom_by(1.37, QPointF(400, 300))
     scene.refine_edges()
     view.viewport().grab()
-    scene.edge_refiner.measured(1000, 0.001)        # a known drawing rate, as after a few slices
     assert scene.edges_refining()
     scene.edge_refiner.finish()
     assert not scene.edge_refiner.pending()
