@@ -10,6 +10,8 @@ scalars of the replay's current step.
 """
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem,
@@ -22,6 +24,9 @@ RECORD_H = 24
 COLUMN_GAP = 70          # room for the edges and their local derivatives
 OP_R = 16
 ROW_GAP = 10
+ENTRY_GAP = 14           # between the points where a circle's inputs enter it
+LABEL_SPOTS = tuple(k / 20 for k in range(18, 1, -1))   # where on its edge a derivative may go
+LABEL_ROOM = 60          # more room before a column for each derivative beyond two per operation
 FILL = {"weight": "#e8f0fe", "bias": "#eef7e8", "input": "#f3f3f3", "source": "#f3f3f3",
         "rest": "#f6f0e6", "loss": "#fde8e8"}
 LIT = QColor("#f5b301")
@@ -62,6 +67,15 @@ class RecordItem(QGraphicsRectItem):
         painter.drawRoundedRect(self.rect(), 6, 6)
 
 
+class DerivativeLabel(QGraphicsSimpleTextItem):
+    """A local derivative on its edge, on a white ground so that the lines under it do not
+    run through the digits."""
+
+    def paint(self, painter, option, widget=None) -> None:
+        painter.fillRect(self.boundingRect(), QColor(255, 255, 255, 235))
+        super().paint(painter, option, widget)
+
+
 class OpGraphScene(QGraphicsScene):
     """A graph of operations (engine.nn.op_graph.OpGraph) as items."""
 
@@ -77,7 +91,8 @@ class OpGraphScene(QGraphicsScene):
         self.op_font.setPointSizeF(7.5)
         self.records: dict[int, RecordItem] = {}
         self.ops: dict[int, QGraphicsEllipseItem] = {}
-        self.edge_labels: list[QGraphicsSimpleTextItem] = []
+        self.edge_labels: list[DerivativeLabel] = []
+        self._pending_labels: list[tuple[QPainterPath, float]] = []
         self._lit: set[int] = set()
         self._selected: int | None = None
         self.graph: OpGraph | None = None
@@ -95,16 +110,24 @@ class OpGraphScene(QGraphicsScene):
             rec.setZValue(2)
             self.addItem(rec)
             self.records[s.id] = rec
+        # Edges into an operation carry one derivative each (but into "+"): two fit beside
+        # its circle, more need room along their edges, before the column.
+        labelled = {}
+        for s in g.scalars:
+            if s.op and s.op != "+":
+                labelled[columns[s.id]] = max(labelled.get(columns[s.id], 0), len(s.inputs))
         left, x = {}, 0.0
         for col in sorted(widths):   # each column as wide as its widest record
-            left[col] = x + 3 * OP_R
+            left[col] = x + 3 * OP_R + LABEL_ROOM * max(labelled.get(col, 0) - 2, 0)
             x = left[col] + widths[col] + COLUMN_GAP
         for sid, rec in self.records.items():
             rec.setX(left[columns[sid]])
         self._place_rows(g, columns)
+        self._pending_labels = []
         for s in g.scalars:
             if s.op:
                 self._add_op(s)
+        self._place_labels()
         self.setSceneRect(self.itemsBoundingRect().adjusted(-20, -20, 20, 20))
 
     def _place_rows(self, g: OpGraph, columns: dict) -> None:
@@ -144,11 +167,17 @@ class OpGraphScene(QGraphicsScene):
         self.addItem(circle)
         self.ops[s.id] = circle
         self._line(centre + QPointF(OP_R, 0), rec.pos() + QPointF(0, rec.rect().height() / 2), None)
-        for i, d in zip(s.inputs, s.local):
+        # Each input enters the circle at a height of its own, in the order of its record, so
+        # that edges and their derivatives do not meet at one point.
+        inputs = sorted(zip(s.inputs, s.local), key=lambda p: self.records[p[0]].y())
+        gap = min(ENTRY_GAP, 1.6 * OP_R / max(len(inputs) - 1, 1))
+        for k, (i, d) in enumerate(inputs):
             src = self.records[i]
             start = src.pos() + QPointF(src.rect().width(), src.rect().height() / 2)
+            dy = (k - (len(inputs) - 1) / 2) * gap
+            entry = centre + QPointF(-math.sqrt(max(OP_R ** 2 - dy ** 2, 0.0)), dy)
             # A sum's local derivatives are all 1: the heading says so, the edges stay clear.
-            self._line(start, centre - QPointF(OP_R, 0), None if s.op == "+" else d)
+            self._line(start, entry, None if s.op == "+" else d)
 
     def _line(self, a: QPointF, b: QPointF, local: float | None) -> None:
         path = QPainterPath(a)
@@ -158,17 +187,32 @@ class OpGraphScene(QGraphicsScene):
         item.setPen(QPen(QColor("#9a9a9a"), 1))
         item.setZValue(0)
         self.addItem(item)
-        if local is None:
-            return
-        text = QGraphicsSimpleTextItem(fmt(local))
-        text.setFont(self.font)
-        text.setBrush(QBrush(QColor("#7a4b00")))
-        mid = path.pointAtPercent(0.75)
-        text.setPos(mid.x() - text.boundingRect().width() / 2, mid.y() - 14)
-        text.setZValue(1)
-        text.setToolTip(f"local derivative {local:.6g}")
-        self.addItem(text)
-        self.edge_labels.append(text)
+        if local is not None:
+            item.setToolTip(f"local derivative {local:.6g}")
+            self._pending_labels.append((path, local))
+
+    def _place_labels(self) -> None:
+        """Each local derivative on its own edge, as near its operation as it fits without
+        covering a record, an operation or another derivative."""
+        taken = [item.sceneBoundingRect() for item in (*self.records.values(), *self.ops.values())]
+        for path, local in sorted(self._pending_labels,
+                                  key=lambda p: (round(p[0].currentPosition().x()), p[0].currentPosition().y())):
+            text = DerivativeLabel(fmt(local))
+            text.setFont(self.font)
+            text.setBrush(QBrush(QColor("#7a4b00")))
+            text.setToolTip(f"local derivative {local:.6g}")
+            text.setZValue(1)
+            size = text.boundingRect().size()
+            end = path.currentPosition()      # where the edge enters its operation
+            rects = [QRectF(end.x() - size.width() - 4, end.y() - size.height() / 2, size.width(), size.height())]
+            rects += [QRectF(p.x() - size.width() / 2, p.y() - size.height() / 2, size.width(), size.height())
+                      for p in map(path.pointAtPercent, LABEL_SPOTS)]
+            # Text boxes include a little leading: a pixel or two of overlap covers no digits.
+            rect = min(rects, key=lambda r: _overlap(r.adjusted(0, 2, 0, -2), taken))
+            text.setPos(rect.topLeft())
+            taken.append(rect)
+            self.addItem(text)
+            self.edge_labels.append(text)
 
     # ----- state ------------------------------------------------------------------------
     def light(self, ids) -> None:
@@ -198,6 +242,16 @@ class OpGraphScene(QGraphicsScene):
                 event.accept()
                 return
         super().mousePressEvent(event)
+
+
+def _overlap(rect: QRectF, others) -> float:
+    """The area of ``rect`` that ``others`` cover (counted once per other)."""
+    total = 0.0
+    for other in others:
+        common = rect & other
+        if not common.isEmpty():
+            total += common.width() * common.height()
+    return total
 
 
 def _columns(g: OpGraph) -> dict[int, int]:

@@ -126,8 +126,11 @@ def test_masked_weights_have_zero_gradient_and_stay_zero_while_training(case, op
     before = {k: p.copy() for k, p in params.items()}
     optimizer = make_optimizer(opt, 0.05)
     X, T = case.X.astype(dtype), case.T.astype(dtype)
-    for _ in range(5):
-        net.train_step(X, T, optimizer, case.l1, case.l2)
+    # A random network may diverge within five steps (numpy then warns of inf and NaN in its
+    # products); masked weights must stay exactly zero all the same.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(5):
+            net.train_step(X, T, optimizer, case.l1, case.l2)
     for name, off in masked:
         assert not params[name][off].any(), f"{name}: masked weight moved under {opt}"
     # The unmasked weights did train (the check above is not vacuous), unless nothing can

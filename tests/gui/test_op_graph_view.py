@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 
 from engine import Graph
 from engine.nn import op_graph, path_count
@@ -120,3 +120,33 @@ def test_a_large_network_is_refused_with_its_count(window_for, qtbot):
     assert count > op_graph.MAX_OPERATIONS
     assert f"has {count} scalar operations" in win.heading.text()
     assert win.graph is None
+
+
+@pytest.mark.parametrize("design", ["skip_connection.json", "softmax"])
+def test_every_local_derivative_is_readable_on_its_own_edge(window_for, design):
+    w = window_for(mlp([2, 2, 3], out="softmax", loss="softmax_ce") if design == "softmax" else design)
+    w.op_graph.show_network()
+    scene = w.op_graph.window.scene
+    labels = scene.edge_labels
+    expected = sorted(fmt(d) for s in scene.graph.scalars if s.op and s.op != "+" for d in s.local)
+    assert sorted(label.text() for label in labels) == expected
+    # No derivative covers another (a pixel or two of the text boxes' leading aside), nor a
+    # record or an operation.
+    boxes = [label.sceneBoundingRect().adjusted(0, 2, 0, -2) for label in labels]
+    for i, a in enumerate(boxes):
+        assert not any(a.intersects(b) for b in boxes[i + 1:]), labels[i].text()
+    solid = [item.sceneBoundingRect() for item in (*scene.records.values(), *scene.ops.values())]
+    assert not any(box.intersects(r) for box in boxes for r in solid)
+    # Each sits on an edge of the graph (its centre within a pixel of some edge's path).
+    from PySide6.QtWidgets import QGraphicsPathItem
+    paths = [item.path() for item in scene.items() if isinstance(item, QGraphicsPathItem)]
+    for label in labels:
+        centre = label.sceneBoundingRect().center()
+        right = QPointF(label.sceneBoundingRect().right() + 4, centre.y())
+        near = QRectF(centre.x() - 1, centre.y() - 1, 2, 2)
+        assert any(p.intersects(near) or _ends_at(p, right) for p in paths), label.text()
+
+
+def _ends_at(path, point) -> bool:
+    end = path.currentPosition()
+    return abs(end.x() - point.x()) < 1 and abs(end.y() - point.y()) < 1
