@@ -9,6 +9,7 @@ differs, by comparing it with plausible wrong formulas. Qt-free.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from dataclasses import dataclass, field
 
@@ -17,10 +18,13 @@ from gui.replay.practice_questions import KIND_LABELS, KINDS, Question, build_qu
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
         ast.Div: operator.truediv, ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_FUNCTIONS = {"exp": math.exp, "log": math.log, "ln": math.log, "sqrt": math.sqrt, "tanh": math.tanh}
+_NAMES = {"e": math.e}
 
 
 def parse_answer(text: str) -> float:
-    """A typed number or arithmetic on numbers ("−0.5", "1e-3", "0.2*(1-0.2)"); ValueError if not."""
+    """A typed number or arithmetic on numbers ("−0.5", "1e-3", "0.2*(1-0.2)", "exp(0.3)/(exp(0.3)+1)",
+    with exp, log (or ln), sqrt, tanh and e); ValueError if not."""
     cleaned = text.strip().replace("−", "-").replace("×", "*").replace("·", "*").replace("^", "**")
     if not cleaned:
         raise ValueError("type a number first")
@@ -29,7 +33,7 @@ def parse_answer(text: str) -> float:
     try:
         tree = ast.parse(cleaned, mode="eval")
         value = float(_evaluate(tree.body))
-    except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError):
+    except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
         raise ValueError(f"“{text.strip()}” is not a number (type e.g. 0.25 or 0.5*(1-0.5))") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError("the answer must be a finite number")
@@ -47,6 +51,11 @@ def _evaluate(node):
         return _OPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
         return _OPS[type(node.op)](_evaluate(node.operand))
+    if isinstance(node, ast.Name) and node.id in _NAMES:
+        return _NAMES[node.id]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCTIONS \
+            and len(node.args) == 1 and not node.keywords:
+        return _FUNCTIONS[node.func.id](_evaluate(node.args[0]))
     raise ValueError("not arithmetic")
 
 

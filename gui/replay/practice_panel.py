@@ -187,7 +187,7 @@ class PracticePanel(QWidget):
                                         "at the next value for you to compute.</span>")
             return
         rows = "".join(
-            "<tr>" + "".join(f"<td>{name} =&nbsp;</td><td><b>{number_text(v, q.digits)}</b>"
+            "<tr>" + "".join(f"<td>{name}&nbsp;=&nbsp;</td><td><b>{number_text(v, q.digits)}</b>"
                              "&nbsp;&nbsp;&nbsp;</td>" for name, v in q.givens[r:r + 4]) + "</tr>"
             for r in range(0, len(q.givens), 4))
         self.question_label.setText(

@@ -88,7 +88,7 @@ class _Builder:
         step = self.steps[("forward", node)]
         v, act = step.values, self.act(node)
         if act == "softmax":
-            return []    # a softmax neuron needs every z of its layer: not a hand computation
+            return self.softmax(k, node, v)
         z, a, b = v["z"][0, 0], v["a"][0, 0], v["b"][0]
         givens = []
         for src, part in step.contributions.items():
@@ -114,6 +114,26 @@ class _Builder:
                  (-a, "sign error: check the sign of each w·a")]
         return [Question("forward", k, node, f"the value a of {self.label(node, 0)}", formula,
                          float(a), tuple(givens), _mistakes(a, wrong))]
+
+    def softmax(self, k: int, node: str, v) -> list[Question]:
+        """A softmax neuron's value from every z of its layer (up to ``MAX_GIVENS`` of them)."""
+        z, a = v["z"][0], float(v["a"][0, 0])
+        if len(z) > MAX_GIVENS:
+            return []
+        givens = tuple((f"z({self.label(node, j)})", z[j]) for j in range(len(z)))
+        e = np.exp(z - z.max())
+        wrong = [(np.exp(z[0]), "you gave e^z; divide it by the sum of e^z over every neuron "
+                                "of the layer"),
+                 (z[0], "you gave z; softmax divides e^z by the sum of e^z over the layer"),
+                 (1 / (1 + np.exp(-z[0])), "that is σ(z), a neuron on its own; softmax divides "
+                                          "e^z by the sum of e^z over the layer"),
+                 (e[1:].sum() / e.sum() if len(e) > 1 else np.nan,
+                  "you gave 1 − a: the numerator is e^z of this neuron only")]
+        if z.sum() != 0:
+            wrong.append((z[0] / z.sum(), "you divided z by Σ z; softmax uses e^z: e^z / Σ e^z"))
+        return [Question("forward", k, node, f"the value a of {self.label(node, 0)}",
+                         "a = e^z / Σ e^z over the layer (type exp(…) for e^…)", a, givens,
+                         _mistakes(a, wrong))]
 
     # ----- backward -----------------------------------------------------------------------
     def path(self, k: int, node: str, dst: str) -> list[Question]:

@@ -118,12 +118,30 @@ def test_a_tiny_update_still_tells_the_old_weight_from_the_new():
     assert diagnose(update, float(f"{update.expected:.10g}")).correct
 
 
+def test_a_softmax_output_asks_its_value_from_every_z_of_the_layer():
+    from tests.engine.strategies import mlp
+    net, steps, tl = timeline_of(mlp([2, 3, 3], out="softmax", loss="softmax_ce"), seed=4)
+    q = find(build_questions(tl), "forward", net.output)
+    fwd = {(s.phase, s.node): s for s in steps}[("forward", net.output)].values
+    z = fwd["z"][0]
+    assert q.expected == pytest.approx(fwd["a"][0, 0], rel=1e-12)
+    assert [value for _, value in q.givens] == pytest.approx(list(z))
+    typed = "exp({0})/(exp({0})+exp({1})+exp({2}))".format(*(f"{v:.4f}" for v in z))
+    assert diagnose(q, parse_answer(typed)).correct      # from the 4-digit numbers shown
+    assert "sum of e^z over every neuron" in diagnose(q, np.exp(z[0])).text
+    assert "σ(z)" in diagnose(q, 1 / (1 + np.exp(-z[0]))).text
+
+
 def test_answers_are_numbers_or_arithmetic():
     assert parse_answer(" −0.25 ") == -0.25
     assert parse_answer("0.5*(1-0.5)") == 0.25
     assert parse_answer("0,5") == 0.5
     assert parse_answer("2^3") == 8
-    for bad in ("", "abc", "__import__('os')", "1/0", "9**9**9", "nan"):
+    assert parse_answer("exp(0)/(exp(0)+e^0)") == 0.5
+    assert parse_answer("1 - tanh(0.5)^2") == pytest.approx(1 - np.tanh(0.5) ** 2)
+    assert parse_answer("sqrt(4) + ln(1) + log(e)") == 3
+    for bad in ("", "abc", "__import__('os')", "1/0", "9**9**9", "nan", "exp(1000)", "log(-1)",
+                "exp(1, 2)", "exp(x=1)", "open(1)", "exp", "math.exp(1)"):
         with pytest.raises(ValueError):
             parse_answer(bad)
 
