@@ -102,10 +102,13 @@ class PracticeSession:
         self.questions: dict[int, list[Question]] = {}
         self._tries: dict[Question, int] = {}
         self._done: set[Question] = set()
+        self._replays = 0                 # replays practised on: which neurons to ask about
 
     def set_timeline(self, timeline) -> None:
-        """Questions for a new replay (a new example or new weights); the score goes on."""
-        self.questions = build_questions(timeline) if timeline is not None else {}
+        """Questions for a new replay (a new example or new weights); the score goes on, and
+        each replay asks about the next neuron of every node."""
+        self.questions = build_questions(timeline, self._replays) if timeline is not None else {}
+        self._replays += timeline is not None
         self._tries.clear()
         self._done.clear()
 

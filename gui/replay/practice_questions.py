@@ -2,7 +2,8 @@
 
 ``build_questions(timeline)`` walks the replay's frames and, for each value a frame reveals,
 makes a ``Question``: its kind (forward value, local derivative, δ, path sum, ∂L/∂w, update),
-the number expected (the trace's own, for the first neuron of the node and the first example),
+the number expected (the trace's own, for the first example and one neuron of the node: the
+first in the first replay, the next in the next),
 the numbers needed to compute it, and plausible wrong answers with what each one got wrong.
 Qt-free: numpy, the engine and gui.core.formatting only.
 """
@@ -37,6 +38,8 @@ class Question:
     edge: tuple | None = None           # (src, dst) for a weight, a path or an update
     tolerance: float | None = None      # absolute; None: the usual one of a hand computation
     digits: int = 6                     # significant digits to show the givens with
+    neuron: int = 0                     # which neuron of ``node`` is asked about
+    cell: tuple | None = None           # (i, j) of the weight asked about
 
     def accepts(self, answer: float, value: float | None = None) -> bool:
         """Whether ``answer`` is within this question's tolerance of ``value`` (the expected)."""
@@ -65,8 +68,9 @@ def close(answer: float, expected: float, rel: float = 5e-3, abs_tol: float = 1e
 class _Builder:
     """Reads the trace steps behind a timeline's frames."""
 
-    def __init__(self, timeline):
+    def __init__(self, timeline, choice: int = 0):
         self.tl = timeline
+        self.choice = choice
         self.graph = timeline.graph
         self.weights = timeline.weights or {}
         self.masks = timeline.masks or {}
@@ -83,25 +87,31 @@ class _Builder:
     def a(self, node: str):
         return self.steps[("forward", node)].values["a"]
 
+    def pick(self, node: str) -> int:
+        """The neuron of ``node`` this replay asks about (the next one with each new replay)."""
+        size = self.graph.nodes[node].size if node in self.graph.nodes else 1
+        return self.choice % size
+
     # ----- forward -----------------------------------------------------------------------
     def forward(self, k: int, node: str) -> list[Question]:
         step = self.steps[("forward", node)]
         v, act = step.values, self.act(node)
         if act == "softmax":
             return self.softmax(k, node, v)
-        z, a, b = v["z"][0, 0], v["a"][0, 0], v["b"][0]
+        i = self.pick(node)
+        z, a, b = v["z"][0, i], v["a"][0, i], v["b"][i]
         givens = []
         for src, part in step.contributions.items():
             W = self.weights.get((src, node))
             mask = self.masks.get((src, node))
             cols = [j for j in range(W.shape[1]) if mask is None or mask[0, j]] if W is not None else []
             if W is None or len(givens) + 2 * len(cols) > 2 * MAX_GIVENS:
-                givens.append((f"Σ w·a from {self.label(src)}", part[0, 0]))
+                givens.append((f"Σ w·a from {self.label(src)}", part[0, i]))
                 continue
             for j in cols:
                 givens += [(f"a({self.label(src, j)})", self.a(src)[0, j]),
-                           (f"w({self.label(src, j)} → {self.label(node, 0)})", W[0, j])]
-        givens.append((f"b({self.label(node, 0)})", b))
+                           (f"w({self.label(src, j)} → {self.label(node, i)})", W[i, j])]
+        givens.append((f"b({self.label(node, i)})", b))
         f_text, _ = activations.FORMULA[act]
         f = activations.BY_NAME[act].forward
         inner = "Σ w·a + b"
@@ -112,28 +122,28 @@ class _Builder:
                  (f(np.array([z - b]))[0], "you left out the bias b"),
                  (z - b, "you gave Σ w·a only: add the bias b, then apply the activation"),
                  (-a, "sign error: check the sign of each w·a")]
-        return [Question("forward", k, node, f"the value a of {self.label(node, 0)}", formula,
-                         float(a), tuple(givens), _mistakes(a, wrong))]
+        return [Question("forward", k, node, f"the value a of {self.label(node, i)}", formula,
+                         float(a), tuple(givens), _mistakes(a, wrong), neuron=i)]
 
     def softmax(self, k: int, node: str, v) -> list[Question]:
         """A softmax neuron's value from every z of its layer (up to ``MAX_GIVENS`` of them)."""
-        z, a = v["z"][0], float(v["a"][0, 0])
+        i = self.pick(node)
+        z, a = v["z"][0], float(v["a"][0, i])
         if len(z) > MAX_GIVENS:
             return []
         givens = tuple((f"z({self.label(node, j)})", z[j]) for j in range(len(z)))
         e = np.exp(z - z.max())
-        wrong = [(np.exp(z[0]), "you gave e^z; divide it by the sum of e^z over every neuron "
+        wrong = [(np.exp(z[i]), "you gave e^z; divide it by the sum of e^z over every neuron "
                                 "of the layer"),
-                 (z[0], "you gave z; softmax divides e^z by the sum of e^z over the layer"),
-                 (1 / (1 + np.exp(-z[0])), "that is σ(z), a neuron on its own; softmax divides "
+                 (z[i], "you gave z; softmax divides e^z by the sum of e^z over the layer"),
+                 (1 / (1 + np.exp(-z[i])), "that is σ(z), a neuron on its own; softmax divides "
                                           "e^z by the sum of e^z over the layer"),
-                 (e[1:].sum() / e.sum() if len(e) > 1 else np.nan,
-                  "you gave 1 − a: the numerator is e^z of this neuron only")]
+                 (1 - e[i] / e.sum(), "you gave 1 − a: the numerator is e^z of this neuron only")]
         if z.sum() != 0:
-            wrong.append((z[0] / z.sum(), "you divided z by Σ z; softmax uses e^z: e^z / Σ e^z"))
-        return [Question("forward", k, node, f"the value a of {self.label(node, 0)}",
+            wrong.append((z[i] / z.sum(), "you divided z by Σ z; softmax uses e^z: e^z / Σ e^z"))
+        return [Question("forward", k, node, f"the value a of {self.label(node, i)}",
                          "a = e^z / Σ e^z over the layer (type exp(…) for e^…)", a, givens,
-                         _mistakes(a, wrong))]
+                         _mistakes(a, wrong), neuron=i)]
 
     # ----- backward -----------------------------------------------------------------------
     def path(self, k: int, node: str, dst: str) -> list[Question]:
@@ -142,23 +152,24 @@ class _Builder:
         back = self.steps.get(("backward", dst))
         if W is None or back is None or W.shape[0] > MAX_GIVENS:
             return []
+        i = self.pick(node)
         delta = back.values["delta"][0]
-        col = W[:, 0]
+        col = W[:, i]
         expected = float(delta @ col)
         givens = []
         for m in range(W.shape[0]):
             givens += [(f"δ({self.label(dst, m)})", delta[m]),
-                       (f"w({self.label(node, 0)} → {self.label(dst, m)})", col[m])]
+                       (f"w({self.label(node, i)} → {self.label(dst, m)})", col[m])]
         local = self.steps[("backward", node)].values.get("da/dz")
         wrong = [(delta.sum(), "you forgot the weights: each δ is multiplied by the weight w "
                                "of the edge it comes back along"),
                  (-expected, "sign error: check the sign of each δ · w")]
         if local is not None:
-            wrong.append((expected * local[0, 0], "you already multiplied by the local derivative "
+            wrong.append((expected * local[0, i], "you already multiplied by the local derivative "
                                                   "f′(z): that gives δ, the next step"))
-        return [Question("path", k, node, f"the path from {self.label(node, 0)} through "
+        return [Question("path", k, node, f"the path from {self.label(node, i)} through "
                          f"{self.label(dst)}: its share of ∂L/∂a", "Σ δ · w over the neurons it feeds",
-                         expected, tuple(givens), _mistakes(expected, wrong), edge=(node, dst))]
+                         expected, tuple(givens), _mistakes(expected, wrong), edge=(node, dst), neuron=i)]
 
     def path_sum(self, k: int, node: str) -> list[Question]:
         step = self.steps[("backward", node)]
@@ -166,8 +177,9 @@ class _Builder:
         if len(parts) < 2:
             (dst,) = parts
             return self.path(k, node, dst)
-        expected = float(step.values["dL/da"][0, 0])
-        shares = {dst: float(p[0, 0]) for dst, p in parts.items()}
+        i = self.pick(node)
+        expected = float(step.values["dL/da"][0, i])
+        shares = {dst: float(p[0, i]) for dst, p in parts.items()}
         givens = tuple((f"path through {self.label(d)}", s) for d, s in shares.items())
         wrong = [(-expected, "sign error: add the paths as they are")]
         for r in range(1, len(shares)):
@@ -176,18 +188,18 @@ class _Builder:
                 wrong.append((sum(shares[d] for d in kept),
                               f"you forgot a path: ∂L/∂a also gets the path through {missing} "
                               "(a node that feeds several others sums every path)"))
-        return [Question("path", k, node, f"∂L/∂a of {self.label(node, 0)}: the sum over its "
+        return [Question("path", k, node, f"∂L/∂a of {self.label(node, i)}: the sum over its "
                          f"{len(shares)} paths", "∂L/∂a = Σ over paths", expected, givens,
-                         _mistakes(expected, wrong))]
+                         _mistakes(expected, wrong), neuron=i)]
 
     def local(self, k: int, node: str) -> list[Question]:
         v = self.steps[("backward", node)].values
         if v["da/dz"] is None:
             return []
-        act = self.act(node)
+        act, i = self.act(node), self.pick(node)
         f_text, d_text = activations.FORMULA[act]
-        z, a = self.steps[("forward", node)].values["z"][0, 0], self.a(node)[0, 0]
-        expected = float(v["da/dz"][0, 0])
+        z, a = self.steps[("forward", node)].values["z"][0, i], self.a(node)[0, i]
+        expected = float(v["da/dz"][0, i])
         wrong = [(a, f"you used {f_text} itself, the derivative is {d_text}"),
                  (z, f"you used z, the derivative is {d_text}"),
                  (-expected, f"sign error: the derivative is {d_text}")]
@@ -196,39 +208,40 @@ class _Builder:
         if act == "sigmoid":
             wrong.append((1 - a, "you gave 1 − σ(z): the derivative is σ(z)(1 − σ(z))"))
         return [Question("local", k, node, f"the local derivative {prime(act)} of "
-                         f"{self.label(node, 0)}", f"{prime(act)} = {d_text}", expected,
-                         (("z", z), (f"a = {f_text}", a)), _mistakes(expected, wrong))]
+                         f"{self.label(node, i)}", f"{prime(act)} = {d_text}", expected,
+                         (("z", z), (f"a = {f_text}", a)), _mistakes(expected, wrong), neuron=i)]
 
     def delta(self, k: int, node: str) -> list[Question]:
         step = self.steps[("backward", node)]
-        v = step.values
-        expected = float(v["delta"][0, 0])
-        target = f"δ = ∂L/∂z of {self.label(node, 0)}"
+        v, i = step.values, self.pick(node)
+        expected = float(v["delta"][0, i])
+        target = f"δ = ∂L/∂z of {self.label(node, i)}"
         if v["dL/da"] is None:      # fused with the loss: δ = (y − t) / batch
             loss = self.steps[("loss", node)].values
-            y, t, batch = loss["y"][0, 0], loss["t"][0, 0], loss["y"].shape[0]
+            y, t, batch = loss["y"][0, i], loss["t"][0, i], loss["y"].shape[0]
             over = f" / {batch}" if batch > 1 else ""
             givens = (("y", y), ("t", t)) + ((("batch", batch),) if batch > 1 else ())
             wrong = [((t - y) / batch, "sign error: δ = y − t, not t − y"), (y / batch, "you left out t")]
             if batch > 1:
                 wrong.append((y - t, f"you forgot to divide by the batch size {batch}"))
             return [Question("delta", k, node, target, f"δ = (y − t){over} (fused with the loss)",
-                             expected, givens, _mistakes(expected, wrong))]
+                             expected, givens, _mistakes(expected, wrong), neuron=i)]
         if v["da/dz"] is None:
             return []
         act = self.act(node)
-        g, local = float(v["dL/da"][0, 0]), float(v["da/dz"][0, 0])
-        z, a = self.steps[("forward", node)].values["z"][0, 0], self.a(node)[0, 0]
+        g, local = float(v["dL/da"][0, i]), float(v["da/dz"][0, i])
+        z, a = self.steps[("forward", node)].values["z"][0, i], self.a(node)[0, i]
         f_text = activations.FORMULA[act][0]
         wrong = [(g, f"you forgot the local derivative: δ = ∂L/∂a · {prime(act)}"),
                  (g * a, f"you used a = {f_text} instead of {prime(act)}"),
                  (g * z, f"you used z instead of {prime(act)}"),
                  (-expected, "sign error: δ has the sign of ∂L/∂a · f′(z)")]
         for dst, part in step.contributions.items() if len(step.contributions) > 1 else ():
-            wrong.append((part[0, 0] * local, f"you forgot a path: ∂L/∂a is the sum over every "
+            wrong.append((part[0, i] * local, f"you forgot a path: ∂L/∂a is the sum over every "
                                               f"path, not only the one through {self.label(dst)}"))
         return [Question("delta", k, node, target, f"δ = ∂L/∂a · {prime(act)}", expected,
-                         (("∂L/∂a (upstream)", g), (prime(act), local)), _mistakes(expected, wrong))]
+                         (("∂L/∂a (upstream)", g), (prime(act), local)), _mistakes(expected, wrong),
+                         neuron=i)]
 
     def weight(self, k: int, node: str) -> list[Question]:
         v = self.steps[("backward", node)].values
@@ -240,7 +253,7 @@ class _Builder:
         cells = [(i, j) for i, j in np.ndindex(v[f"dL/dW:{src}"].shape) if mask is None or mask[i, j]]
         if not cells:
             return []
-        i, j = cells[0]
+        i, j = cells[self.choice % len(cells)]
         delta, a_in = v["delta"][:, i], v[f"a:{src}"][:, j]
         if len(delta) > 4:
             return []
@@ -266,7 +279,8 @@ class _Builder:
                           "∂L/∂w uses its activation a = f(z)"))
         return [Question("weight", k, node, f"∂L/∂w for the edge {self.label(src, j)} → "
                          f"{self.label(node, i)}", "∂L/∂w = δ · a" + (" summed over the batch" if many else ""),
-                         expected, tuple(givens), _mistakes(expected, wrong), edge=(src, node))]
+                         expected, tuple(givens), _mistakes(expected, wrong), edge=(src, node),
+                         neuron=i, cell=(i, j))]
 
     # ----- update -------------------------------------------------------------------------
     def update(self, k: int, step) -> list[Question]:
@@ -280,7 +294,7 @@ class _Builder:
             cells = [(i, j) for i, j in np.ndindex(W.shape) if mask is None or mask[i, j]]
             if not cells:
                 continue
-            i, j = cells[0]
+            i, j = cells[self.choice % len(cells)]
             w, change = float(W[i, j]), float(changes[name][i, j])
             g = -change / lr
             expected = w + change
@@ -293,7 +307,8 @@ class _Builder:
             return [Question("update", k, c.dst, f"the new weight of the edge {self.label(c.src, j)} → "
                              f"{self.label(c.dst, i)}", "w_new = w − lr · ∂L/∂w", expected,
                              (("w (old)", w), ("lr", lr), ("∂L/∂w", g)),
-                             _mistakes(expected, wrong, tol), edge=key, tolerance=tol, digits=10)]
+                             _mistakes(expected, wrong, tol), edge=key, tolerance=tol, digits=10,
+                             neuron=i, cell=(i, j))]
         return []
 
 
@@ -317,9 +332,11 @@ def frame_questions(builder: _Builder, k: int, frame) -> list[Question]:
     return []
 
 
-def build_questions(timeline) -> dict[int, list[Question]]:
-    """Frame index → its questions (frames that reveal nothing to compute are left out)."""
-    builder = _Builder(timeline)
+def build_questions(timeline, choice: int = 0) -> dict[int, list[Question]]:
+    """Frame index → its questions (frames that reveal nothing to compute are left out);
+    ``choice`` picks the neuron of each node (``choice`` modulo its size) and the weight of
+    each connection asked about."""
+    builder = _Builder(timeline, choice)
     out = {}
     for k in range(len(timeline)):
         questions = frame_questions(builder, k, timeline.frame(k))

@@ -29,21 +29,23 @@ def skip_questions():
 def trace_value(net, steps, q) -> float:
     """The question's value read independently from the trace (or the network's own gradients)."""
     by = {(s.phase, s.node): s for s in steps}
+    i = q.neuron
     if q.kind == "forward":
-        return by[("forward", q.node)].values["a"][0, 0]
+        return by[("forward", q.node)].values["a"][0, i]
     v = by.get(("backward", q.node), None)
     if q.kind == "local":
-        return v.values["da/dz"][0, 0]
+        return v.values["da/dz"][0, i]
     if q.kind == "delta":
-        return v.values["delta"][0, 0]
+        return v.values["delta"][0, i]
     if q.kind == "path" and q.edge is not None:
-        return v.contributions[q.edge[1]][0, 0]
+        return v.contributions[q.edge[1]][0, i]
     if q.kind == "path":
-        return v.values["dL/da"][0, 0]
+        return v.values["dL/da"][0, i]
     grads = trace_gradients(steps)
     name = weight_name(*q.edge)
     mask = net.masks[q.edge]
-    cell = next((i, j) for i, j in np.ndindex(grads[name].shape) if mask is None or mask[i, j])
+    cell = q.cell
+    assert mask is None or mask[cell], "a masked weight was asked about"
     if q.kind == "weight":
         return grads[name][cell]
     lr = by[("update", "")].values["lr"]
@@ -54,7 +56,7 @@ def trace_value(net, steps, q) -> float:
 def test_every_expected_answer_is_the_traces_value(seed):
     g = random_design(seed)
     net, steps, tl = timeline_of(g, seed, batch=1 + seed % 2)
-    questions = build_questions(tl)
+    questions = build_questions(tl, choice=seed)      # a different neuron of each node
     kinds = {q.kind for qs in questions.values() for q in qs}
     assert {"forward", "delta", "weight", "update"} <= kinds
     for k, qs in questions.items():
@@ -171,3 +173,21 @@ def test_the_score_counts_per_kind_and_the_chosen_kinds_are_asked():
     session.set_timeline(tl)          # a new example: its questions again, the score goes on
     assert len(session.pending(k)) == len(questions[k])
     assert session.score.asked["local"] == 1
+
+
+def test_each_new_replay_asks_about_the_next_neuron():
+    net, steps, tl, _ = skip_questions()
+    session = PracticeSession()
+    asked = []
+    for _ in range(4):
+        session.set_timeline(tl)
+        questions = [q for qs in session.questions.values() for q in qs]
+        asked.append({(q.kind, q.node): q.neuron for q in questions})
+        for q in questions:
+            assert q.expected == pytest.approx(trace_value(net, steps, q), rel=1e-12, abs=1e-15)
+    # h1 has 3 neurons, h2 and y 2 and 1: the first, then the next, round again.
+    assert [a[("forward", "h1")] for a in asked] == [0, 1, 2, 0]
+    assert [a[("delta", "h2")] for a in asked] == [0, 1, 0, 1]
+    assert [a[("delta", "y")] for a in asked] == [0, 0, 0, 0]
+    third = build_questions(tl, choice=2)
+    assert "h1[3]" in find(third, "forward", "h1").target        # named as the canvas numbers it
