@@ -304,9 +304,11 @@ def test_ctrl_c_exits_130_with_one_line(design, capsys, monkeypatch):
 
 def test_sigint_during_training_exits_130_without_a_traceback(design):
     import signal
+    # As from a terminal: a suite run as a background job hands its children SIGINT ignored.
     proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "train", str(design), "--data",
                              "xor", "--epochs", "1000000"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         first = proc.stderr.readline()                  # training is under way
         assert first.startswith("epoch 1/1000000")
