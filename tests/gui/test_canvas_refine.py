@@ -121,3 +121,34 @@ def test_finish_draws_what_is_left_at_once(qtbot, canvas, monkeypatch):
     scene.edge_refiner.finish()
     assert not scene.edge_refiner.pending()
     assert view.viewport().grab().toImage() == full_redraw(view, monkeypatch)
+
+
+def test_random_edits_zooms_and_drags_while_workers_draw_settle_to_a_full_redraw(qtbot, canvas, monkeypatch):
+    """Finished pictures may arrive at any point of a run of edits: none may be shown stale."""
+    import time
+    graph, scene, view, (x, h) = canvas
+    rng = np.random.default_rng(7)
+    item = scene.node_items[h]
+    shown = []
+    scene.edge_refiner.settled.connect(lambda: shown.append(1))
+    for _ in range(40):
+        action = rng.integers(5)
+        if action == 0:
+            view.zoom_by(float(rng.choice([0.8, 1.25])), QPointF(400, 300))
+        elif action == 1:
+            view.pan_by(int(rng.integers(-40, 40)), int(rng.integers(-40, 40)))
+        elif action == 2:
+            item.setPos(item.pos() + QPointF(*rng.integers(-30, 30, 2)))
+            scene.commit_moves()
+        elif action == 3 and (x, h) in graph.connections:
+            graph.disconnect(x, h)
+        elif action == 3:
+            graph.connect(x, h)
+        else:
+            scene.refine_edges()
+        view.viewport().grab()                       # a paint may start or show a picture
+        scene.refine_edges()
+        time.sleep(float(rng.uniform(0, 0.004)))     # the workers get on meanwhile
+        qtbot.wait(int(rng.integers(0, 3)))
+    assert len(shown) >= 3                           # pictures did come in between the edits
+    assert settled_grab(qtbot, scene, view) == full_redraw(view, monkeypatch)
