@@ -43,7 +43,7 @@ def parse_answer(text: str) -> float:
 def _evaluate(node):
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
             and not isinstance(node.value, bool):
-        return node.value
+        return float(node.value)     # floats only: no huge integers from a typed 9**99**99
     if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
         left, right = _evaluate(node.left), _evaluate(node.right)
         if isinstance(node.op, ast.Pow) and abs(right) > 100:
