@@ -25,7 +25,7 @@ from shiboken6 import isValid
 
 from gui.canvas.line_drawing import DrawRate, draw_line_buffer
 
-SLICE_MS = 12.0           # a drawing expected to take less is done at once, in the paint
+AT_ONCE_MS = 12.0         # a drawing expected to take less is done at once, in the paint
 CHUNK_S = 0.005           # a worker's chunk of lines: a late worker leaves at most this undone
 FIRST_CHUNK = 1000        # lines in a chunk before the drawing rate is known
 NS_PER_PIXEL = 5.0        # first guess of the line drawing cost
@@ -113,9 +113,9 @@ class EdgeRefiner(QObject):
 
     settled = Signal()
 
-    def __init__(self, parent=None, slice_ms: float = SLICE_MS):
+    def __init__(self, parent=None, at_once_ms: float = AT_ONCE_MS):
         super().__init__(parent)
-        self.slice_s = slice_ms / 1000
+        self.at_once_s = at_once_ms / 1000
         self.workers = worker_count()   # threads drawing each job
         self._jobs: list[RefineJob] = []
         self._rate = DrawRate()

@@ -130,7 +130,7 @@ class GreyLayer(QGraphicsItem):
         job = RefineJob(self, key, lines, self._pen, to_image, self.boundingRect(),
                         device.size(), self._finished)
         pixels = len(lines) * self.parentItem().mean_length() * _scale(t)
-        if refiner.seconds_for(pixels) <= refiner.slice_s:
+        if refiner.seconds_for(pixels) <= refiner.at_once_s:
             job.run_now()
         else:
             self._job = job

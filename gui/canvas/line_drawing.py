@@ -79,9 +79,7 @@ class DrawRate:
         self.rate = 0.0
 
     def lines_for(self, seconds: float, first: int) -> int:
-        """Lines to draw in ``seconds`` (``first`` before anything was measured; inf: all)."""
-        if seconds == float("inf"):
-            return 1 << 40
+        """Lines to draw in ``seconds`` (``first`` before anything was measured)."""
         if self.rate <= 0:
             return first
         return max(64, int(self.rate * seconds))

@@ -19,7 +19,7 @@ def canvas(qtbot):
     h = graph.add_node("hidden", 90, "relu", position=(300, 0)).id
     graph.connect(x, h)
     scene = CanvasScene(graph, QUndoStack())
-    scene.edge_refiner.slice_s = 0.0002     # refined on the workers even on a quick machine
+    scene.edge_refiner.at_once_s = 0.0002     # refined on the workers even on a quick machine
     scene.edge_refiner.workers = 3          # images laid over each other, whatever the cores
     view = CanvasView(scene)
     qtbot.addWidget(view)
