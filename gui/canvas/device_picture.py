@@ -108,11 +108,10 @@ class DevicePicture:
             painter.restore()
             return
         t = painter.worldTransform()
-        device = t.mapRect(rect).toAlignedRect() & widget.rect()
+        where, device = placement(t, rect, widget)
         if device.isEmpty():
             return
-        place = (id(widget), t.m11(), t.m12(), t.m21(), t.m22(),
-                 round(t.dx() - device.x(), 6), round(t.dy() - device.y(), 6), device.size())
+        place = (id(widget), *where)
         self._latest = (widget, t, device, rect, draw, place)
         queued = self.dirty and self._key is not None and self._key[1] == place
         if self._key != (self._version, place) and not queued:
@@ -140,6 +139,14 @@ class DevicePicture:
         p.setTransform(t * QTransform.fromTranslate(-device.x(), -device.y()))
         p.setClipRect(rect, Qt.IntersectClip)
         return p
+
+
+def placement(t: QTransform, rect: QRectF, widget):
+    """Where a picture of ``rect`` (item coordinates) painted with ``t`` lands on ``widget``:
+    (a key equal exactly when a kept picture can be shown there as it is, the device rect)."""
+    device = t.mapRect(rect).toAlignedRect() & widget.rect()
+    return (t.m11(), t.m12(), t.m21(), t.m22(), round(t.dx() - device.x(), 6),
+            round(t.dy() - device.y(), 6), device.size()), device
 
 
 _rendered: list = []      # items whose queued drawings are whole, not yet repainted

@@ -17,6 +17,7 @@ from PySide6.QtGui import QPainter, QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsItem
 from shiboken6 import isValid
 
+from gui.canvas.device_picture import placement
 from gui.canvas.edge_refiner import RefineJob
 from gui.canvas.line_drawing import cosmetic_pen, draw_line_buffer
 from gui.core import colormap
@@ -117,10 +118,8 @@ class GreyLayer(QGraphicsItem):
 
     def _placement(self, widget, t: QTransform):
         """The picture's key and device rect for a paint with ``t`` on ``widget``."""
-        device = t.mapRect(self.boundingRect()).toAlignedRect() & widget.rect()
-        key = (self._version, t.m11(), t.m12(), t.m21(), t.m22(),
-               round(t.dx() - device.x(), 6), round(t.dy() - device.y(), 6), device.size())
-        return key, device
+        where, device = placement(t, self.boundingRect(), widget)
+        return (self._version, *where), device
 
     def _start_job(self, refiner, key, t: QTransform, device) -> None:
         """Start drawing the picture for ``key``; a small one is drawn at once."""
