@@ -35,7 +35,7 @@ def parse_answer(text: str) -> float:
         value = float(_evaluate(tree.body))
     except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
         raise ValueError(f"“{text.strip()}” is not a number (type e.g. 0.25 or 0.5*(1-0.5))") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ValueError("the answer must be a finite number")
     return value
 

@@ -132,13 +132,12 @@ class _Builder:
         if len(z) > MAX_GIVENS:
             return []
         givens = tuple((f"z({self.label(node, j)})", z[j]) for j in range(len(z)))
-        e = np.exp(z - z.max())
         wrong = [(np.exp(z[i]), "you gave e^z; divide it by the sum of e^z over every neuron "
                                 "of the layer"),
                  (z[i], "you gave z; softmax divides e^z by the sum of e^z over the layer"),
                  (1 / (1 + np.exp(-z[i])), "that is σ(z), a neuron on its own; softmax divides "
                                           "e^z by the sum of e^z over the layer"),
-                 (1 - e[i] / e.sum(), "you gave 1 − a: the numerator is e^z of this neuron only")]
+                 (1 - a, "you gave 1 − a: the numerator is e^z of this neuron only")]
         if z.sum() != 0:
             wrong.append((z[i] / z.sum(), "you divided z by Σ z; softmax uses e^z: e^z / Σ e^z"))
         return [Question("forward", k, node, f"the value a of {self.label(node, i)}",
