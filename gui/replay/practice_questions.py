@@ -87,6 +87,12 @@ class _Builder:
     def a(self, node: str):
         return self.steps[("forward", node)].values["a"]
 
+    def cell(self, shape, mask) -> tuple[int, int] | None:
+        """The weight (i, j) of a connection this replay asks about, among the unmasked ones
+        (the next one with each new replay); None if every weight is masked."""
+        cells = [(i, j) for i, j in np.ndindex(shape) if mask is None or mask[i, j]]
+        return cells[self.choice % len(cells)] if cells else None
+
     def pick(self, node: str) -> int:
         """The neuron of ``node`` this replay asks about (the next one with each new replay)."""
         size = self.graph.nodes[node].size if node in self.graph.nodes else 1
@@ -248,11 +254,10 @@ class _Builder:
         if not srcs:
             return []
         src = srcs[0]
-        mask = self.masks.get((src, node))
-        cells = [(i, j) for i, j in np.ndindex(v[f"dL/dW:{src}"].shape) if mask is None or mask[i, j]]
-        if not cells:
+        cell = self.cell(v[f"dL/dW:{src}"].shape, self.masks.get((src, node)))
+        if cell is None:
             return []
-        i, j = cells[self.choice % len(cells)]
+        i, j = cell
         delta, a_in = v["delta"][:, i], v[f"a:{src}"][:, j]
         if len(delta) > 4:
             return []
@@ -290,10 +295,10 @@ class _Builder:
             W, mask = self.weights.get(key), self.masks.get(key)
             if W is None or name not in changes or not lr:
                 continue
-            cells = [(i, j) for i, j in np.ndindex(W.shape) if mask is None or mask[i, j]]
-            if not cells:
+            cell = self.cell(W.shape, mask)
+            if cell is None:
                 continue
-            i, j = cells[self.choice % len(cells)]
+            i, j = cell
             w, change = float(W[i, j]), float(changes[name][i, j])
             g = -change / lr
             expected = w + change
