@@ -3,8 +3,9 @@
 Prints scene build time, the first full picture, pan, zoom and node-drag frame
 times (mean, p95), the full redraw once a zoom or a drag settles (drawn on worker threads:
 the wall time until it is shown, the event-loop turns meanwhile and the longest of them, and
-how late a timer fires while it runs), and recolouring with random gradient values (re-binning alone, and the wall time
-until the new colours are on screen, with the longest event-loop turn on the way). The
+how late a timer fires while it runs), and recolouring with random gradient values
+(re-binning alone, and the wall time until the new colours are on screen, with the longest
+event-loop turn on the way). The
 reference, measured in the same process, is one ``drawLines`` of all edges into a 1600×1000
 image with a clip rect and no antialiasing, at the fitted zoom (and again at the zoom the
 settled redraw happens at): the ratios say how far each frame is from raw line drawing.

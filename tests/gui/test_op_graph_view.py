@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtWidgets import QGraphicsPathItem
 
 from engine import Graph
 from engine.nn import op_graph, path_count
@@ -138,7 +139,6 @@ def test_every_local_derivative_is_readable_on_its_own_edge(window_for, design):
     solid = [item.sceneBoundingRect() for item in (*scene.records.values(), *scene.ops.values())]
     assert not any(box.intersects(r) for box in boxes for r in solid)
     # Each sits on an edge of the graph (its centre within a pixel of some edge's path).
-    from PySide6.QtWidgets import QGraphicsPathItem
     paths = [item.path() for item in scene.items() if isinstance(item, QGraphicsPathItem)]
     for label in labels:
         centre = label.sceneBoundingRect().center()
