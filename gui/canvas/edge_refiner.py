@@ -16,14 +16,17 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtGui import QImage, QPainter, QPen, QTransform, Qt
 from shiboken6 import isValid
 
 from gui.canvas.line_drawing import DrawRate, draw_line_buffer
+
+if TYPE_CHECKING:    # concurrent.futures is imported when a first picture needs the workers
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 AT_ONCE_MS = 12.0         # a drawing expected to take less is done at once, in the paint
 CHUNK_S = 0.005           # a worker's chunk of lines: a late worker leaves at most this undone
@@ -154,7 +157,9 @@ class EdgeRefiner(QObject):
 
     def finish(self) -> None:
         """Wait for every job and show it now (a picture for export, a screenshot, tests)."""
-        wait([worker for job in self._jobs for worker in job.workers])
+        for job in self._jobs:
+            for worker in job.workers:
+                worker.result()
         self._collect()
 
     def _collect(self) -> None:
@@ -180,4 +185,5 @@ def worker_count() -> int:
 
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor
     return ThreadPoolExecutor(max_workers=worker_count(), thread_name_prefix="edge-refiner")
